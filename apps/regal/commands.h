@@ -1,0 +1,15 @@
+#pragma once
+// One registration function per subcommand; each lives in its own file and
+// only parses options and dispatches into the library.
+namespace CLI {
+class App;
+}
+
+namespace regal::app {
+
+void add_inspect_dataset(CLI::App& app);
+void add_make_scenes(CLI::App& app);
+void add_pretrain(CLI::App& app);
+void add_train_supervised(CLI::App& app);
+
+}  // namespace regal::app

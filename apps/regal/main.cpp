@@ -1,0 +1,31 @@
+// regal: reinforced, region-based active learning for semantic segmentation.
+// The CLI parses and dispatches; every subcommand's work lives in the library.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
+#include "commands.h"
+#include "regal/core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"regal: reinforced, region-based active learning for semantic segmentation"};
+  app.set_version_flag("--version", std::string("regal ") + REGAL_VERSION);
+  app.require_subcommand(1);
+  regal::app::add_inspect_dataset(app);
+  regal::app::add_make_scenes(app);
+  regal::app::add_pretrain(app);
+  regal::app::add_train_supervised(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const regal::Error& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    spdlog::error("unexpected error: {}", e.what());
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,63 @@
+#include "regal/core/atomic_file.h"
+
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <unistd.h>
+
+#include "regal/core/error.h"
+
+namespace regal {
+namespace fs = std::filesystem;
+
+namespace {
+fs::path temp_name_for(const fs::path& path) {
+  // The extension is kept last so that writers choosing a format by extension
+  // (cv::imwrite) still see ".png".
+  return path.parent_path() /
+         (path.stem().string() + ".tmp" + std::to_string(::getpid()) + path.extension().string());
+}
+}  // namespace
+
+void write_atomically_with(const fs::path& path,
+                           const std::function<void(const fs::path&)>& write) {
+  if (path.has_parent_path()) {
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    REGAL_CHECK(!ec, "cannot create directory ", path.parent_path(), ": ", ec.message());
+  }
+  const fs::path temp = temp_name_for(path);
+  try {
+    write(temp);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    throw;
+  }
+  std::error_code ec;
+  fs::rename(temp, path, ec);
+  if (ec) {
+    fs::remove(temp, ec);
+    REGAL_FAIL("cannot move ", temp, " onto ", path, ": ", ec.message());
+  }
+}
+
+void write_file_atomically(const fs::path& path, const std::string& contents) {
+  write_atomically_with(path, [&](const fs::path& temp) {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    REGAL_CHECK(out.good(), "cannot open ", temp, " for writing");
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+    out.flush();
+    REGAL_CHECK(out.good(), "writing ", temp, " failed (disk full?)");
+  });
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  REGAL_CHECK(in.good(), "cannot open ", path, " for reading");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+}  // namespace regal

@@ -1,0 +1,22 @@
+#pragma once
+// Atomic writes: every file a run writes goes to "<name>.tmp.<pid>" first and
+// is renamed over the target, so a crash never leaves a torn file.
+#include <filesystem>
+#include <functional>
+#include <string>
+
+namespace regal {
+
+// Writes `contents` to `path` atomically. Creates parent directories.
+// Throws regal::Error naming the path when writing or renaming fails.
+void write_file_atomically(const std::filesystem::path& path, const std::string& contents);
+
+// Calls `write(temp_path)` to produce the file, then renames it onto `path`.
+// For writers that only take a file name (torch::save, cv::imwrite).
+void write_atomically_with(const std::filesystem::path& path,
+                           const std::function<void(const std::filesystem::path&)>& write);
+
+// Reads a whole file; throws regal::Error naming it when it cannot be read.
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace regal

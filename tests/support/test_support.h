@@ -1,0 +1,25 @@
+#pragma once
+// Helpers shared by the test executables: scratch directories and the
+// location of the golden reference vectors.
+#include <filesystem>
+#include <string>
+
+namespace regal::testing {
+
+// A fresh, empty directory under the system temp dir, removed on destruction.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& tag);
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// ../shared/golden as configured at build time.
+std::filesystem::path golden_dir();
+
+}  // namespace regal::testing
