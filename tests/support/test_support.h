@@ -19,6 +19,12 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
+// Writes a small `folder` dataset (dataset.json, images/, labels/) with one
+// split `split` of `count` images of height x width: vertical colour bands,
+// each band's class readable from its colour, so a net can learn it.
+void write_band_dataset(const std::filesystem::path& root, const std::string& split, int count, int height,
+                        int width, int num_classes, unsigned seed);
+
 // ../shared/golden as configured at build time.
 std::filesystem::path golden_dir();
 

@@ -2,12 +2,17 @@
 // The one place where YAML config files map onto Options structs. Every key
 // has a default in its Options struct; an unknown key, a wrong type or an
 // out-of-range value is an error naming the file, the key and the value.
+#include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 
 #include <yaml-cpp/yaml.h>
 
+#include "regal/data/dataset.h"
 #include "regal/data/scene_generator.h"
+#include "regal/train/segmentation_trainer.h"
 
 namespace regal::experiment {
 
@@ -16,5 +21,50 @@ YAML::Node load_yaml(const std::filesystem::path& file);
 
 // The `scenes:` section (config_scenes.cpp). `file` is used in messages.
 data::SceneOptions scene_options_from_yaml(const YAML::Node& scenes, const std::string& file);
+
+// One domain's dataset: loader type, root, and split names by role
+// (source: train, val; target: d_t, d_s, d_r, d_v, val).
+struct DomainConfig {
+  std::string type = "folder";
+  std::filesystem::path root;
+  std::map<std::string, std::string> splits;
+  // requires: role is one of the roles above; throws naming the role otherwise.
+  data::DatasetSpec spec(const std::string& role) const;
+};
+
+// The segmentation net, before the class count is known.
+struct ModelConfig {
+  std::string backbone = "resnet18";
+  int64_t fpn_channels = 128;
+  double dropout = 0.0;
+  std::filesystem::path backbone_weights;  // empty: random init
+  nn::FpnOptions fpn_options(int num_classes) const;
+};
+
+// A supervised training job (`pretrain:` or `supervised:`).
+struct TrainSection {
+  std::filesystem::path out;
+  train::TrainOptions options;
+  // supervised only: "pretrained" starts from the pretrain run's best.pt.
+  std::string init = "scratch";
+};
+
+// Everything a config file says, with defaults filled in.
+struct RunConfig {
+  std::filesystem::path file;
+  uint64_t seed = 0;
+  std::string device = "auto";
+  int threads = 0;
+  std::optional<data::SceneOptions> scenes;
+  DomainConfig source;
+  DomainConfig target;
+  ModelConfig model;
+  TrainSection pretrain;
+  TrainSection supervised;
+};
+
+// Reads and validates a whole config file.
+// throws regal::Error naming the file, the key and the value on bad input.
+RunConfig load_run_config(const std::filesystem::path& file);
 
 }  // namespace regal::experiment

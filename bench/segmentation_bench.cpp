@@ -1,0 +1,175 @@
+// Segmentation-net throughput: inference and training images/s for each
+// backbone, and the cost of the data pipeline, measured as the ratio of a full
+// training step (decode PNGs, crop, flip, stack, forward, backward, SGD step)
+// to a bare forward+backward+step on tensors already in memory.
+// Run with `make bench`; prints Google Benchmark's table, then a markdown
+// summary for the README.
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <torch/torch.h>
+
+#include "regal/core/atomic_file.h"
+#include "regal/data/dataset.h"
+#include "regal/data/sample_store.h"
+#include "regal/nn/fpn.h"
+#include "regal/train/augment.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using regal::nn::Backbone;
+
+constexpr int kClasses = 15;
+constexpr int kHeight = 128;
+constexpr int kWidth = 256;
+constexpr int kCrop = 128;
+constexpr int kTrainBatch = 8;
+constexpr int kInferBatch = 4;
+constexpr int kImagesOnDisk = 32;
+
+Backbone backbone_of(int64_t index) { return static_cast<Backbone>(index); }
+
+// A small folder dataset of random images on disk, so the full step decodes
+// real PNGs through the same loader training uses.
+const fs::path& bench_dataset_root() {
+  static const fs::path root = [] {
+    const fs::path dir = fs::temp_directory_path() / "regal-bench-dataset";
+    std::mt19937 rng(7);
+    nlohmann::json info = {{"name", "bench"}, {"ignore_index", 255}};
+    std::vector<std::string> ids;
+    fs::create_directories(dir / "images");
+    fs::create_directories(dir / "labels");
+    for (int c = 0; c < kClasses; ++c) {
+      info["classes"].push_back("class" + std::to_string(c));
+      info["palette"].push_back({c * 10, 255 - c * 10, c * 5});
+    }
+    for (int i = 0; i < kImagesOnDisk; ++i) {
+      cv::Mat image(kHeight, kWidth, CV_8UC3);
+      cv::Mat label(kHeight, kWidth, CV_8UC1);
+      cv::randu(image, 0, 255);
+      cv::randu(label, 0, kClasses);
+      const std::string id = fmt::format("img{:03d}", i);
+      cv::imwrite((dir / "images" / (id + ".png")).string(), image);
+      cv::imwrite((dir / "labels" / (id + ".png")).string(), label);
+      ids.push_back(id);
+    }
+    info["splits"]["train"] = ids;
+    regal::write_file_atomically(dir / "dataset.json", info.dump());
+    return dir;
+  }();
+  return root;
+}
+
+regal::nn::Fpn make_net(Backbone backbone) {
+  torch::manual_seed(0);
+  return regal::nn::Fpn(regal::nn::FpnOptions(kClasses).backbone(backbone).fpn_channels(128));
+}
+
+void train_step(regal::nn::Fpn& net, torch::optim::SGD& optimizer, const torch::Tensor& images,
+                const torch::Tensor& labels) {
+  auto logits = net->forward(images);  // [B, C, h, w]
+  auto loss = torch::nn::functional::cross_entropy(
+      logits, labels, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(255));
+  optimizer.zero_grad();
+  loss.backward();
+  optimizer.step();
+}
+
+void BM_Inference(benchmark::State& state) {
+  auto net = make_net(backbone_of(state.range(0)));
+  net->eval();
+  torch::NoGradGuard no_grad;
+  auto images = torch::randn({kInferBatch, 3, kHeight, kWidth});  // [B, 3, H, W]
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(net->forward(images).argmax(1));
+  }
+  state.SetItemsProcessed(state.iterations() * kInferBatch);
+  state.SetLabel(regal::nn::backbone_name(backbone_of(state.range(0))));
+}
+
+void BM_TrainStepBare(benchmark::State& state) {
+  auto net = make_net(backbone_of(state.range(0)));
+  net->train();
+  torch::optim::SGD optimizer(net->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+  auto images = torch::randn({kTrainBatch, 3, kCrop, kCrop});               // [B, 3, h, w]
+  auto labels = torch::randint(0, kClasses, {kTrainBatch, kCrop, kCrop});  // [B, h, w]
+  for (auto _ : state) {
+    train_step(net, optimizer, images, labels);
+  }
+  state.SetItemsProcessed(state.iterations() * kTrainBatch);
+  state.SetLabel(regal::nn::backbone_name(backbone_of(state.range(0))));
+}
+
+void BM_TrainStepFull(benchmark::State& state) {
+  auto net = make_net(backbone_of(state.range(0)));
+  net->train();
+  torch::optim::SGD optimizer(net->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+  // No cache: every step decodes its PNGs, as training on a large dataset does.
+  regal::data::SampleStore store(regal::data::open_dataset({"folder", bench_dataset_root(), "train"}), false);
+  std::mt19937_64 rng(0);
+  size_t next = 0;
+  for (auto _ : state) {
+    std::vector<torch::Tensor> images;
+    std::vector<torch::Tensor> labels;
+    for (int i = 0; i < kTrainBatch; ++i) {
+      auto crop = regal::train::random_crop_flip(store.get(next++ % store.size()), kCrop, kCrop, true, rng);
+      images.push_back(crop.image);
+      labels.push_back(crop.label);
+    }
+    train_step(net, optimizer, torch::stack(images), torch::stack(labels));
+  }
+  state.SetItemsProcessed(state.iterations() * kTrainBatch);
+  state.SetLabel(regal::nn::backbone_name(backbone_of(state.range(0))));
+}
+
+BENCHMARK(BM_Inference)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_TrainStepBare)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_TrainStepFull)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+// Console output as usual, and the per-iteration times kept for the summary.
+class RecordingReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const auto& run : runs) {
+      seconds_[run.benchmark_name()] = run.GetAdjustedRealTime() / 1e3;  // reported in ms
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  double seconds(const std::string& name) const {
+    const auto it = seconds_.find(name);
+    return it == seconds_.end() ? std::nan("") : it->second;
+  }
+
+ private:
+  std::map<std::string, double> seconds_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  torch::set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  benchmark::Initialize(&argc, argv);
+  RecordingReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  fmt::print("\n| backbone | inference img/s (128x256, batch {}) | training img/s (128x128 crops, batch {}) | "
+             "full step / bare step |\n|---|---|---|---|\n",
+             kInferBatch, kTrainBatch);
+  for (int index = 0; index < 3; ++index) {
+    const auto name = regal::nn::backbone_name(backbone_of(index));
+    const double infer = reporter.seconds(fmt::format("BM_Inference/{}/min_time:2.000", index));
+    const double bare = reporter.seconds(fmt::format("BM_TrainStepBare/{}/min_time:2.000", index));
+    const double full = reporter.seconds(fmt::format("BM_TrainStepFull/{}/min_time:2.000", index));
+    fmt::print("| {} | {:.1f} | {:.1f} | {:.3f} |\n", name, kInferBatch / infer, kTrainBatch / full, full / bare);
+  }
+  fmt::print("\n({} LibTorch threads)\n", torch::get_num_threads());
+  benchmark::Shutdown();
+  return 0;
+}

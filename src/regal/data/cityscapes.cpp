@@ -1,0 +1,104 @@
+#include "regal/data/cityscapes.h"
+
+#include <array>
+#include <utility>
+
+#include "regal/core/error.h"
+#include "regal/data/file_pairing.h"
+
+namespace regal::data {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kNumTrainIds = 19;
+constexpr int kLastOfficialLabelId = 33;
+
+const char* const kImageSuffix = "_leftImg8bit.png";
+const char* const kLabelIdsSuffix = "_gtFine_labelIds.png";
+const char* const kTrainIdsSuffix = "_gtFine_labelTrainIds.png";
+
+// Train id i is the class evaluated on label id kEvaluatedLabelIds[i]
+// (cityscapesScripts/helpers/labels.py).
+constexpr std::array<int, kNumTrainIds> kEvaluatedLabelIds = {
+    7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 31, 32, 33};
+
+bool every_image_has(const FilesByKey& images, const FilesByKey& labels) {
+  for (const auto& entry : images) {
+    if (labels.count(entry.first) == 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+DatasetInfo cityscapes_info() {
+  DatasetInfo info;
+  info.name = "cityscapes";
+  info.class_names = {"road", "sidewalk",      "building",     "wall",       "fence",
+                      "pole", "traffic light", "traffic sign", "vegetation", "terrain",
+                      "sky",  "person",        "rider",        "car",        "truck",
+                      "bus",  "train",         "motorcycle",   "bicycle"};
+  info.palette = {{128, 64, 128},  {244, 35, 232}, {70, 70, 70},  {102, 102, 156}, {190, 153, 153},
+                  {153, 153, 153}, {250, 170, 30}, {220, 220, 0}, {107, 142, 35},  {152, 251, 152},
+                  {70, 130, 180},  {220, 20, 60},  {255, 0, 0},   {0, 0, 142},     {0, 0, 70},
+                  {0, 60, 100},    {0, 80, 100},   {0, 0, 230},   {119, 11, 32}};
+  info.ignore_index = kIgnoreIndex;
+  return info;
+}
+
+LabelMap cityscapes_label_map() {
+  LabelMap map;
+  for (int label_id = 0; label_id <= kLastOfficialLabelId; ++label_id) {
+    map.set(label_id, kIgnoreIndex);
+  }
+  for (int train_id = 0; train_id < kNumTrainIds; ++train_id) {
+    map.set(kEvaluatedLabelIds[static_cast<size_t>(train_id)], train_id);
+  }
+  // Not written by cityscapesScripts into labelIds files, but an "ignore" pixel
+  // stored as 255 means the same thing; accepting it costs nothing.
+  map.set(kIgnoreIndex, kIgnoreIndex);
+  return map;
+}
+
+Dataset open_cityscapes(const fs::path& root, const std::string& split) {
+  require_directory(root, "cityscapes root");
+  REGAL_CHECK(!split.empty(), "cityscapes: no split given; the splits are the subdirectories of ",
+              root / "leftImg8bit", " (train, val, test)");
+  const fs::path image_dir = root / "leftImg8bit" / split;
+  const fs::path label_dir = root / "gtFine" / split;
+  require_directory(image_dir, "cityscapes split '" + split + "' image folder");
+  require_directory(label_dir, "cityscapes split '" + split + "' label folder");
+
+  const FilesByKey images = files_by_key(image_dir, kImageSuffix, Search::kRecursive);
+  const FilesByKey label_ids = files_by_key(label_dir, kLabelIdsSuffix, Search::kRecursive);
+  const FilesByKey train_ids = files_by_key(label_dir, kTrainIdsSuffix, Search::kRecursive);
+
+  // One label map serves a whole split, so trainIds are used only when every
+  // image has one; a partly converted split falls back to labelIds throughout.
+  const bool use_train_ids = !images.empty() && every_image_has(images, train_ids);
+  std::vector<std::string> problems;
+  std::vector<SampleFiles> files =
+      pair_by_key(images, use_train_ids ? train_ids : label_ids, problems);
+  // Label files of the kind not used still need their image: an orphan of
+  // either kind means the folders are out of step.
+  for (const auto& [key, label] : use_train_ids ? label_ids : train_ids) {
+    if (images.count(key) == 0) {
+      problems.push_back(detail::concat("label ", label, " has no image file"));
+    }
+  }
+  require_complete_split(files, std::move(problems), split, image_dir);
+
+  return Dataset(cityscapes_info(), split, std::move(files),
+                 use_train_ids ? LabelMap::identity(kNumTrainIds) : cityscapes_label_map());
+}
+
+std::vector<std::string> cityscapes_splits(const fs::path& root) {
+  require_directory(root, "cityscapes root");
+  require_directory(root / "leftImg8bit", "cityscapes image folder");
+  return subdirectory_names(root / "leftImg8bit");
+}
+
+}  // namespace regal::data

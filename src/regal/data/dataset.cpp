@@ -1,0 +1,114 @@
+#include "regal/data/dataset.h"
+
+#include <system_error>
+#include <utility>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "regal/core/error.h"
+#include "regal/data/camvid.h"
+#include "regal/data/cityscapes.h"
+#include "regal/data/folder.h"
+#include "regal/data/gtav.h"
+
+namespace regal::data {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Decodes one file with OpenCV. A missing, unreadable, truncated or non-image
+// file is an error naming it: imread itself only returns an empty matrix.
+cv::Mat decode(const fs::path& file, int flags, const char* what) {
+  std::error_code ec;
+  REGAL_CHECK(fs::is_regular_file(file, ec), what, " file ", file, " does not exist");
+  cv::Mat decoded;
+  try {
+    decoded = cv::imread(file.string(), flags);
+  } catch (const cv::Exception& e) {
+    REGAL_FAIL("cannot decode ", what, " file ", file, ": ", e.what());
+  }
+  REGAL_CHECK(!decoded.empty(), "cannot decode ", what, " file ", file,
+              " (unreadable, truncated or not an image)");
+  return decoded;
+}
+
+std::string describe_size(const cv::Mat& mat) {
+  return std::to_string(mat.cols) + "x" + std::to_string(mat.rows);
+}
+
+}  // namespace
+
+Dataset::Dataset(DatasetInfo info, std::string split, std::vector<SampleFiles> files,
+                 LabelMap label_map, LabelSizeMismatch on_size_mismatch)
+    : info_(std::move(info)),
+      split_(std::move(split)),
+      files_(std::move(files)),
+      label_map_(std::move(label_map)),
+      on_size_mismatch_(on_size_mismatch),
+      resized_labels_(std::make_shared<std::atomic<int>>(0)) {
+  REGAL_CHECK(!files_.empty(), "split '", split_, "' of dataset '", info_.name, "' is empty");
+  REGAL_CHECK(info_.num_classes() >= 1, "dataset '", info_.name, "' has no classes");
+  REGAL_CHECK(info_.palette.size() == info_.class_names.size(), "dataset '", info_.name, "' has ",
+              info_.class_names.size(), " classes but ", info_.palette.size(), " palette colours");
+}
+
+Sample Dataset::load(size_t index) const {
+  REGAL_CHECK(index < files_.size(), "sample index ", index, " out of range: split '", split_,
+              "' has ", files_.size(), " samples");
+  const SampleFiles& sample_files = files_[index];
+
+  cv::Mat image;
+  cv::cvtColor(decode(sample_files.image, cv::IMREAD_COLOR, "image"), image, cv::COLOR_BGR2RGB);
+
+  // UNCHANGED: label ids must reach the map as stored, never colour-converted.
+  const cv::Mat raw_label = decode(sample_files.label, cv::IMREAD_UNCHANGED, "label");
+  cv::Mat label = label_map_.apply(raw_label, sample_files.label);
+
+  if (label.size() != image.size()) {
+    REGAL_CHECK(on_size_mismatch_ == LabelSizeMismatch::kResizeNearest, "label ",
+                sample_files.label, " is ", describe_size(label), " but image ", sample_files.image,
+                " is ", describe_size(image));
+    // Nearest neighbour: a resized label must only hold ids that were there.
+    cv::Mat resized;
+    cv::resize(label, resized, image.size(), 0.0, 0.0, cv::INTER_NEAREST);
+    label = resized;
+    resized_labels_->fetch_add(1);
+  }
+  return {sample_files.id, image, label};
+}
+
+Dataset open_dataset(const DatasetSpec& spec) {
+  if (spec.type == "cityscapes") {
+    return open_cityscapes(spec.root, spec.split);
+  }
+  if (spec.type == "gtav") {
+    return open_gtav(spec.root, spec.split);
+  }
+  if (spec.type == "camvid") {
+    return open_camvid(spec.root, spec.split);
+  }
+  if (spec.type == "folder") {
+    return open_folder(spec.root, spec.split);
+  }
+  REGAL_FAIL("unknown dataset type '", spec.type, "': expected cityscapes, gtav, camvid or folder");
+}
+
+std::vector<std::string> dataset_splits(const std::string& type, const fs::path& root) {
+  if (type == "cityscapes") {
+    return cityscapes_splits(root);
+  }
+  if (type == "gtav") {
+    return gtav_splits(root);
+  }
+  if (type == "camvid") {
+    return camvid_splits(root);
+  }
+  if (type == "folder") {
+    return folder_splits(root);
+  }
+  REGAL_FAIL("unknown dataset type '", type, "': expected cityscapes, gtav, camvid or folder");
+}
+
+}  // namespace regal::data

@@ -1,0 +1,152 @@
+#include "regal/train/segmentation_trainer.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "regal/core/atomic_file.h"
+#include "regal/core/error.h"
+#include "regal/train/augment.h"
+#include "regal/train/checkpoint.h"
+#include "support/test_support.h"
+
+namespace regal::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kClasses = 3;
+
+nn::Fpn tiny_net() {
+  torch::manual_seed(0);
+  return nn::Fpn(nn::FpnOptions(kClasses).backbone(nn::Backbone::ResNet18).fpn_channels(16));
+}
+
+TrainOptions tiny_options() {
+  return TrainOptions().epochs(2).batch_size(4).lr(0.01).crop_height(32).crop_width(32).patience(0).eval_batch_size(
+      4);
+}
+
+struct BandData {
+  testing::ScratchDir dir{"trainer"};
+  std::unique_ptr<data::SampleStore> train_set;
+  std::unique_ptr<data::SampleStore> val_set;
+  BandData() {
+    testing::write_band_dataset(dir.path() / "data", "train", 8, 32, 48, kClasses, 1);
+    testing::write_band_dataset(dir.path() / "data", "val", 4, 32, 48, kClasses, 2);
+    train_set = std::make_unique<data::SampleStore>(data::open_dataset({"folder", dir.path() / "data", "train"}), true);
+    val_set = std::make_unique<data::SampleStore>(data::open_dataset({"folder", dir.path() / "data", "val"}), true);
+  }
+};
+
+TEST(RandomCropFlip, CropsToSizeAndKeepsImageAndLabelAligned) {
+  // Channel 0 holds the column index and the label the column index too, so
+  // any misalignment between image and label crops shows up.
+  auto columns = torch::arange(40, torch::kFloat32).view({1, 1, 40}).expand({3, 20, 40}).contiguous();  // [3, 20, 40]
+  data::TensorSample sample{columns, columns[0].to(torch::kInt64)};
+  std::mt19937_64 rng(3);
+  for (int trial = 0; trial < 20; ++trial) {
+    auto crop = random_crop_flip(sample, 16, 24, true, rng);
+    ASSERT_EQ(crop.image.sizes(), (std::vector<int64_t>{3, 16, 24}));
+    ASSERT_EQ(crop.label.sizes(), (std::vector<int64_t>{16, 24}));
+    EXPECT_TRUE(torch::equal(crop.image[0].to(torch::kInt64), crop.label));
+  }
+}
+
+TEST(RandomCropFlip, PadsSmallImagesWithIgnoredLabels) {
+  data::TensorSample sample{torch::ones({3, 10, 12}), torch::zeros({10, 12}, torch::kInt64)};
+  std::mt19937_64 rng(0);
+  auto crop = random_crop_flip(sample, 16, 16, false, rng);
+  EXPECT_EQ(crop.label.sizes(), (std::vector<int64_t>{16, 16}));
+  EXPECT_EQ((crop.label == 255).sum().item<int64_t>(), 16 * 16 - 10 * 12);
+  EXPECT_EQ(crop.image.sum().item<float>(), 3.0f * 10 * 12);
+}
+
+TEST(Checkpoint, RoundTripRestoresWeightsOptimizerAndMeta) {
+  testing::ScratchDir dir("ckpt");
+  auto net = tiny_net();
+  torch::optim::SGD optimizer(net->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
+  save_checkpoint(dir.path() / "a.pt", *net, &optimizer, {{"epoch", 3}});
+
+  torch::manual_seed(42);
+  auto other = nn::Fpn(nn::FpnOptions(kClasses).backbone(nn::Backbone::ResNet18).fpn_channels(16));
+  torch::optim::SGD other_optimizer(other->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
+  const auto meta = load_checkpoint(dir.path() / "a.pt", *other, &other_optimizer);
+  EXPECT_EQ(meta.at("epoch").get<int>(), 3);
+  const auto a = net->named_parameters();
+  const auto b = other->named_parameters();
+  for (const auto& item : a) {
+    EXPECT_TRUE(torch::equal(item.value(), b[item.key()])) << item.key();
+  }
+}
+
+TEST(Checkpoint, MismatchedNetAndCorruptFileAreErrorsNamingTheFile) {
+  testing::ScratchDir dir("ckpt");
+  auto net = tiny_net();
+  save_checkpoint(dir.path() / "three.pt", *net, nullptr, {});
+  auto five_classes = nn::Fpn(nn::FpnOptions(5).backbone(nn::Backbone::ResNet18).fpn_channels(16));
+  try {
+    load_checkpoint(dir.path() / "three.pt", *five_classes, nullptr);
+    FAIL() << "expected regal::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("three.pt"), std::string::npos) << e.what();
+  }
+  write_file_atomically(dir.path() / "junk.pt", "not a checkpoint");
+  try {
+    load_checkpoint(dir.path() / "junk.pt", *net, nullptr);
+    FAIL() << "expected regal::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("junk.pt"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TrainSegmentation, LearnsBandsWritesLogAndCheckpoints) {
+  BandData data;
+  auto net = tiny_net();
+  TrainJob job{"test", data.dir.path() / "run", tiny_options().epochs(4), false};
+  const auto result = train_segmentation(net, *data.train_set, *data.val_set, torch::kCPU, job);
+  ASSERT_EQ(result.epochs.size(), 4u);
+  EXPECT_LT(result.epochs.back().train_loss, result.epochs.front().train_loss);
+  EXPECT_TRUE(fs::exists(job.out_dir / "best.pt"));
+  EXPECT_TRUE(fs::exists(job.out_dir / "last.pt"));
+  const auto log = read_file(job.out_dir / "log.csv");
+  EXPECT_EQ(log.rfind("epoch,lr,train_loss,train_miou,val_loss,val_miou,seconds,iou_class0", 0), 0u) << log;
+  // The returned net holds the best epoch's weights: its val mIoU is the best.
+  const auto eval = evaluate_segmentation(net, *data.val_set, torch::kCPU, 4, kClasses);
+  EXPECT_NEAR(eval.miou, result.best_val_miou, 1e-6);
+}
+
+TEST(TrainSegmentation, ResumedRunEqualsUninterruptedRun) {
+  BandData data;
+  auto straight = tiny_net();
+  TrainJob straight_job{"straight", data.dir.path() / "straight", tiny_options().epochs(3), false};
+  const auto expected = train_segmentation(straight, *data.train_set, *data.val_set, torch::kCPU, straight_job);
+
+  auto first = tiny_net();
+  TrainJob interrupted{"interrupted", data.dir.path() / "resumed", tiny_options().epochs(1), false};
+  train_segmentation(first, *data.train_set, *data.val_set, torch::kCPU, interrupted);
+  auto second = tiny_net();
+  TrainJob resumed{"resumed", data.dir.path() / "resumed", tiny_options().epochs(3), true};
+  const auto got = train_segmentation(second, *data.train_set, *data.val_set, torch::kCPU, resumed);
+
+  ASSERT_EQ(got.epochs.size(), expected.epochs.size());
+  for (size_t i = 0; i < got.epochs.size(); ++i) {
+    EXPECT_NEAR(got.epochs[i].train_loss, expected.epochs[i].train_loss, 1e-5) << "epoch " << i;
+    EXPECT_NEAR(got.epochs[i].val_miou, expected.epochs[i].val_miou, 1e-5) << "epoch " << i;
+  }
+  EXPECT_EQ(got.best_epoch, expected.best_epoch);
+}
+
+TEST(TrainSegmentation, RefusesToOverwriteAnExistingRunWithoutResume) {
+  BandData data;
+  auto net = tiny_net();
+  TrainJob job{"once", data.dir.path() / "run", tiny_options().epochs(1), false};
+  train_segmentation(net, *data.train_set, *data.val_set, torch::kCPU, job);
+  const auto before = read_file(job.out_dir / "log.csv");
+  EXPECT_THROW(train_segmentation(net, *data.train_set, *data.val_set, torch::kCPU, job), Error);
+  EXPECT_EQ(read_file(job.out_dir / "log.csv"), before);
+  TrainJob missing{"missing", data.dir.path() / "nothing", tiny_options(), true};
+  EXPECT_THROW(train_segmentation(net, *data.train_set, *data.val_set, torch::kCPU, missing), Error);
+}
+
+}  // namespace
+}  // namespace regal::train
