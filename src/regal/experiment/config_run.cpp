@@ -53,7 +53,7 @@ DomainConfig read_domain(const YAML::Node& node, const std::string& section, con
 
 TrainSection read_train(const YAML::Node& node, const std::string& section, const std::string& file,
                         uint64_t seed, bool allow_init) {
-  std::set<std::string> allowed = {"out",       "epochs", "batch_size", "lr",         "lr_decay",
+  std::set<std::string> allowed = {"out",       "epochs", "batch_size", "lr", "optimizer",         "lr_decay",
                                    "momentum",  "weight_decay",  "grad_clip", "crop", "flip",
                                    "patience",  "eval_batch_size", "cache_images"};
   if (allow_init) allowed.insert("init");
@@ -64,6 +64,9 @@ TrainSection read_train(const YAML::Node& node, const std::string& section, cons
   o.epochs(read<int>(node, "epochs", o.epochs(), file, section));
   o.batch_size(read<int>(node, "batch_size", o.batch_size(), file, section));
   o.lr(read<double>(node, "lr", o.lr(), file, section));
+  o.optimizer(read<std::string>(node, "optimizer", o.optimizer(), file, section));
+  REGAL_CHECK(o.optimizer() == "sgd" || o.optimizer() == "adam", file, ": '", section, ".optimizer' is '",
+              o.optimizer(), "', expected sgd or adam");
   o.lr_decay(read<double>(node, "lr_decay", o.lr_decay(), file, section));
   o.momentum(read<double>(node, "momentum", o.momentum(), file, section));
   o.weight_decay(read<double>(node, "weight_decay", o.weight_decay(), file, section));

@@ -64,10 +64,27 @@ EpochRecord record_from_row(const std::vector<std::string>& row) {
   return record;
 }
 
-void set_learning_rate(torch::optim::SGD& optimizer, double lr) {
+// OptimizerOptions::set_lr is protected in LibTorch 1.13: go through the
+// concrete options type.
+void set_learning_rate(torch::optim::Optimizer& optimizer, const std::string& kind, double lr) {
   for (auto& group : optimizer.param_groups()) {
-    static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+    if (kind == "adam") {
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    } else {
+      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+    }
   }
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(nn::Fpn& net, const TrainOptions& options) {
+  if (options.optimizer() == "adam") {
+    return std::make_unique<torch::optim::Adam>(
+        net->parameters(), torch::optim::AdamOptions(options.lr()).weight_decay(options.weight_decay()));
+  }
+  REGAL_CHECK(options.optimizer() == "sgd", "optimizer '", options.optimizer(), "': expected sgd or adam");
+  return std::make_unique<torch::optim::SGD>(
+      net->parameters(),
+      torch::optim::SGDOptions(options.lr()).momentum(options.momentum()).weight_decay(options.weight_decay()));
 }
 
 // Groups consecutive indices whose images share a size, at most `batch_size`
@@ -149,9 +166,8 @@ TrainResult train_segmentation(nn::Fpn& net, const data::SampleStore& train_set,
   fs::create_directories(job.out_dir);
 
   net->to(device);
-  torch::optim::SGD optimizer(net->parameters(), torch::optim::SGDOptions(options.lr())
-                                                     .momentum(options.momentum())
-                                                     .weight_decay(options.weight_decay()));
+  const auto optimizer_holder = make_optimizer(net, options);
+  torch::optim::Optimizer& optimizer = *optimizer_holder;
   CsvTable log(log_header(info));
   TrainResult result;
   int start_epoch = 0;
@@ -187,7 +203,7 @@ TrainResult train_segmentation(nn::Fpn& net, const data::SampleStore& train_set,
     // run draws exactly what an uninterrupted one would.
     std::mt19937_64 rng(options.seed() * 1000003ULL + static_cast<uint64_t>(epoch));
     torch::manual_seed(options.seed() * 1000003ULL + static_cast<uint64_t>(epoch));
-    set_learning_rate(optimizer, lr);
+    set_learning_rate(optimizer, options.optimizer(), lr);
     net->train();
 
     std::vector<size_t> order(train_set.size());

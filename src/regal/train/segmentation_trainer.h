@@ -25,6 +25,9 @@ struct TrainOptions {
   TORCH_ARG(double, lr) = 0.01;
   // Multiplies the lr after every epoch.
   TORCH_ARG(double, lr_decay) = 0.95;
+  // "sgd" (ALGORITHM.md §10) or "adam" (converges faster from scratch).
+  TORCH_ARG(std::string, optimizer) = "sgd";
+  // SGD only.
   TORCH_ARG(double, momentum) = 0.95;
   TORCH_ARG(double, weight_decay) = 1e-4;
   // Gradient-norm clip (ALGORITHM.md §10); 0 disables it.

@@ -1,0 +1,104 @@
+// The run config (everything but `scenes:`): the shipped configs load, CLI
+// overrides apply, and bad input names the file and the key.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "regal/core/atomic_file.h"
+#include "regal/core/error.h"
+#include "regal/experiment/config.h"
+#include "regal/experiment/supervised_jobs.h"
+#include "support/test_support.h"
+
+namespace regal::experiment {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string load_error(const std::string& yaml) {
+  testing::ScratchDir dir("config");
+  const auto file = dir.path() / "bad.yaml";
+  write_file_atomically(file, yaml);
+  try {
+    load_run_config(file);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+constexpr const char* kMinimal =
+    "source: {root: data/s}\n"
+    "target: {root: data/t}\n";
+
+TEST(RunConfig, ShippedScenesConfigsLoad) {
+  for (const char* name : {"scenes-quick.yaml", "scenes-paper.yaml"}) {
+    const auto config = load_run_config(fs::path(REGAL_SOURCE_DIR) / "configs" / name);
+    ASSERT_TRUE(config.scenes.has_value()) << name;
+    EXPECT_EQ(config.source.spec("train").split, "train") << name;
+    EXPECT_EQ(config.target.spec("d_v").split, "d_v") << name;
+    EXPECT_EQ(config.model.fpn_options(15).num_classes(), 15) << name;
+    EXPECT_EQ(config.supervised.init, "pretrained") << name;
+    EXPECT_GT(config.pretrain.options.epochs(), 0) << name;
+  }
+}
+
+TEST(RunConfig, DefaultsFillMissingSectionsAndSplitsDefaultToTheirRole) {
+  testing::ScratchDir dir("config");
+  write_file_atomically(dir.path() / "min.yaml", kMinimal);
+  const auto config = load_run_config(dir.path() / "min.yaml");
+  EXPECT_EQ(config.target.spec("d_r").split, "d_r");
+  EXPECT_EQ(config.model.backbone, "resnet18");
+  EXPECT_EQ(config.pretrain.out, "runs/pretrain");
+  EXPECT_FALSE(config.scenes.has_value());
+}
+
+TEST(RunConfig, OverridesReplaceConfigValues) {
+  testing::ScratchDir dir("config");
+  write_file_atomically(dir.path() / "min.yaml", std::string(kMinimal) + "pretrain: {epochs: 7}\n");
+  auto config = load_run_config(dir.path() / "min.yaml");
+  JobOverrides overrides;
+  overrides.epochs = 3;
+  overrides.seed = 11;
+  overrides.device = "cpu";
+  overrides.out = "elsewhere";
+  apply_overrides(config, config.pretrain, overrides);
+  EXPECT_EQ(config.pretrain.options.epochs(), 3);
+  EXPECT_EQ(config.pretrain.options.seed(), 11u);
+  EXPECT_EQ(config.seed, 11u);
+  EXPECT_EQ(config.device, "cpu");
+  EXPECT_EQ(config.pretrain.out, "elsewhere");
+}
+
+TEST(RunConfig, BadInputNamesFileAndKey) {
+  std::string m = load_error(std::string(kMinimal) + "pretrain: {epochz: 3}\n");
+  EXPECT_NE(m.find("bad.yaml"), std::string::npos) << m;
+  EXPECT_NE(m.find("pretrain.epochz"), std::string::npos) << m;
+  m = load_error(std::string(kMinimal) + "pretrain: {epochs: many}\n");
+  EXPECT_NE(m.find("pretrain.epochs"), std::string::npos) << m;
+  EXPECT_NE(m.find("many"), std::string::npos) << m;
+  m = load_error(std::string(kMinimal) + "model: {backbone: resnet101}\n");
+  EXPECT_NE(m.find("model.backbone"), std::string::npos) << m;
+  m = load_error(std::string(kMinimal) + "model: {dropout: 1.5}\n");
+  EXPECT_NE(m.find("model.dropout"), std::string::npos) << m;
+  m = load_error(std::string(kMinimal) + "pretrain: {crop: [64]}\n");
+  EXPECT_NE(m.find("pretrain.crop"), std::string::npos) << m;
+  m = load_error(std::string(kMinimal) + "supervised: {init: imagenet}\n");
+  EXPECT_NE(m.find("supervised.init"), std::string::npos) << m;
+  m = load_error("target: {root: data/t}\n");
+  EXPECT_NE(m.find("source"), std::string::npos) << m;
+  m = load_error(std::string(kMinimal) + "sead: 3\n");
+  EXPECT_NE(m.find("sead"), std::string::npos) << m;
+}
+
+TEST(RunConfig, MissingFileIsNamed) {
+  try {
+    load_run_config("/nonexistent/regal.yaml");
+    FAIL() << "expected regal::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/regal.yaml"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace regal::experiment
