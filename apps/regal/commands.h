@@ -11,5 +11,7 @@ void add_inspect_dataset(CLI::App& app);
 void add_make_scenes(CLI::App& app);
 void add_pretrain(CLI::App& app);
 void add_train_supervised(CLI::App& app);
+void add_train_policy(CLI::App& app);
+void add_evaluate(CLI::App& app);
 
 }  // namespace regal::app

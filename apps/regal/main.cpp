@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   regal::app::add_make_scenes(app);
   regal::app::add_pretrain(app);
   regal::app::add_train_supervised(app);
+  regal::app::add_train_policy(app);
+  regal::app::add_evaluate(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

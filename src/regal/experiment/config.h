@@ -7,11 +7,14 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
 #include "regal/data/dataset.h"
 #include "regal/data/scene_generator.h"
+#include "regal/loop/evaluation_run.h"
+#include "regal/loop/policy_training.h"
 #include "regal/train/segmentation_trainer.h"
 
 namespace regal::experiment {
@@ -49,6 +52,33 @@ struct TrainSection {
   std::string init = "scratch";
 };
 
+// `policy:` (config_policy.cpp): training the query network on D_T.
+struct PolicySection {
+  std::filesystem::path out = "runs/policy";
+  loop::PolicyTrainingOptions options;
+};
+
+// `evaluate:` (config_policy.cpp): acquisition runs on D_V. The region size
+// and the segmentation training are the policy section's, so that a trained
+// policy is evaluated on what it was trained for.
+struct EvaluateSection {
+  std::filesystem::path out = "runs/evaluate";
+  int64_t groups = 256;
+  // Candidates per group by method name (random, entropy, bald, ralis).
+  std::map<std::string, int64_t> per_group = {{"random", 500}, {"entropy", 200}, {"bald", 200}, {"ralis", 100}};
+  std::vector<std::string> budgets = {"1920"};
+  int bald_passes = 20;
+  int eval_batch_size = 8;
+  // requires: a method known to loop::parse_method.
+  // ensures: the options of one run (budget and seed still to set).
+  loop::EvaluationOptions options_for(loop::Method method, const PolicySection& policy) const;
+};
+
+// Reads `policy:` and `evaluate:` (either may be absent: defaults).
+// throws regal::Error naming the file, the key and the value on bad input.
+PolicySection policy_section_from_yaml(const YAML::Node& node, const std::string& file, uint64_t seed);
+EvaluateSection evaluate_section_from_yaml(const YAML::Node& node, const std::string& file);
+
 // Everything a config file says, with defaults filled in.
 struct RunConfig {
   std::filesystem::path file;
@@ -61,6 +91,8 @@ struct RunConfig {
   ModelConfig model;
   TrainSection pretrain;
   TrainSection supervised;
+  PolicySection policy;
+  EvaluateSection evaluate;
 };
 
 // Reads and validates a whole config file.

@@ -140,6 +140,8 @@ RunConfig load_run_config(const std::filesystem::path& file_path) {
 
   config.pretrain = read_train(root["pretrain"], "pretrain", file, config.seed, false);
   config.supervised = read_train(root["supervised"], "supervised", file, config.seed, true);
+  config.policy = policy_section_from_yaml(root["policy"], file, config.seed);
+  config.evaluate = evaluate_section_from_yaml(root["evaluate"], file);
   return config;
 }
 

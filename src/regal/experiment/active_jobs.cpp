@@ -1,0 +1,173 @@
+#include "regal/experiment/active_jobs.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "regal/core/atomic_file.h"
+#include "regal/core/device.h"
+#include "regal/core/error.h"
+#include "regal/core/progress.h"
+#include "regal/data/sample_store.h"
+#include "regal/experiment/supervised_jobs.h"
+#include "regal/metrics/iou.h"
+#include "regal/nn/fpn.h"
+
+namespace regal::experiment {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::unique_ptr<data::SampleStore> open_store(const RunConfig& config, const std::string& role) {
+  // The pretrain section says whether decoded images fit in memory.
+  auto store = std::make_unique<data::SampleStore>(data::open_dataset(config.target.spec(role)),
+                                                   config.pretrain.options.cache_images());
+  spdlog::info("{}: {} images ({} {})", role, store->size(), config.target.root.string(),
+               config.target.splits.at(role));
+  return store;
+}
+
+fs::path pretrained_checkpoint(const RunConfig& config) {
+  const fs::path pretrained = config.pretrain.out / "best.pt";
+  REGAL_CHECK(fs::exists(pretrained), "the pretrained segmentation net ", pretrained,
+              " does not exist; run `regal pretrain --config ", config.file.string(), "` first");
+  return pretrained;
+}
+
+nn::Fpn make_net(const RunConfig& config, int num_classes) {
+  torch::manual_seed(config.seed);
+  nn::Fpn net(config.model.fpn_options(num_classes));
+  spdlog::info("net: {}", net->summary());
+  return net;
+}
+
+nlohmann::json tensor_to_json(const at::Tensor& values) {
+  const auto cpu = values.to(torch::kCPU, torch::kDouble).contiguous();
+  return std::vector<double>(cpu.data_ptr<double>(), cpu.data_ptr<double>() + cpu.numel());
+}
+
+at::Tensor frequencies_of(const data::SampleStore& d_t, const data::SampleStore& d_r) {
+  const int64_t num_classes = d_t.dataset().info().num_classes();
+  return metrics::class_frequencies(loop::class_counts_of({&d_t, &d_r}, num_classes));  // [C]
+}
+
+}  // namespace
+
+at::Tensor target_class_frequencies(const RunConfig& config) {
+  const auto d_t = open_store(config, "d_t");
+  const auto d_r = open_store(config, "d_r");
+  return frequencies_of(*d_t, *d_r);
+}
+
+loop::PolicyTrainingResult run_train_policy(const RunConfig& config_in, const PolicyOverrides& overrides) {
+  RunConfig config = config_in;
+  auto& options = config.policy.options;
+  if (overrides.device) config.device = *overrides.device;
+  if (overrides.threads) config.threads = *overrides.threads;
+  if (overrides.seed) {
+    config.seed = *overrides.seed;
+    options.seed(*overrides.seed);
+  }
+  if (overrides.out) config.policy.out = *overrides.out;
+  if (overrides.episodes) {
+    REGAL_CHECK(*overrides.episodes > 0, "--episodes must be positive, got ", *overrides.episodes);
+    options.episodes(*overrides.episodes);
+  }
+  if (overrides.reward) options.reward(loop::parse_reward_metric(*overrides.reward, "--reward"));
+  if (overrides.stop_after_steps) options.stop_after_steps(*overrides.stop_after_steps);
+
+  set_thread_count(config.threads);
+  const auto device = resolve_device(config.device);
+  // Without the pretrained net nothing can run: say so before generating scenes.
+  const auto pretrained = pretrained_checkpoint(config);
+  ensure_scenes(config);
+  const auto d_t = open_store(config, "d_t");
+  const auto d_s = open_store(config, "d_s");
+  const auto d_r = open_store(config, "d_r");
+  const auto& info = d_t->dataset().info();
+  const auto frequencies = frequencies_of(*d_t, *d_r);
+  const auto weights = metrics::class_weights(frequencies);  // [C]
+
+  const fs::path out = config.policy.out;
+  fs::create_directories(out);
+  if (!overrides.resume) {
+    REGAL_CHECK(!fs::exists(out / "checkpoint" / "progress.json"), out,
+                " already holds a policy-training run; pass --resume to continue it, or remove the directory");
+    write_file_atomically(out / "config.yaml", read_file(config.file));
+  }
+  const nlohmann::json meta = {{"config", config.file.string()},
+                               {"dataset", info.name},
+                               {"classes", info.class_names},
+                               {"class_frequencies", tensor_to_json(frequencies)},
+                               {"class_weights", tensor_to_json(weights)},
+                               {"frequencies_from", nlohmann::json::array({"d_t", "d_r"})},
+                               {"reward", loop::to_string(options.reward())},
+                               {"seed", options.seed()},
+                               {"region", {options.region().height, options.region().width}},
+                               {"groups", options.groups()},
+                               {"per_group", options.per_group()},
+                               {"budget", options.budget().to_string()},
+                               {"episodes", options.episodes()},
+                               {"pretrained", pretrained.string()},
+                               {"device", describe_device(device)}};
+  write_file_atomically(out / "meta.json", meta.dump(2) + "\n");
+
+  auto net = make_net(config, info.num_classes());
+  spdlog::info("device: {}", describe_device(device));
+  const loop::PolicyTrainingData data{d_t.get(), d_s.get(), d_r.get()};
+  const loop::PolicyTrainingJob job{out, pretrained, weights, overrides.resume};
+  const auto result = loop::train_policy(net, data, device, options, job);
+  spdlog::info("train-policy: {} episodes, {} steps; this invocation {} (state {} | seg training {} | reward {} | "
+               "dqn {} | end-of-episode training {})",
+               result.episodes_done, result.steps_done, format_duration(result.seconds),
+               format_duration(result.seconds_state), format_duration(result.seconds_train),
+               format_duration(result.seconds_reward), format_duration(result.seconds_dqn),
+               format_duration(result.seconds_end_of_episode));
+  if (result.best_episode >= 0) {
+    spdlog::info("train-policy: best policy from episode {} (D_R {} {:.2f}%) in {}", result.best_episode + 1,
+                 loop::to_string(options.reward()), 100.0 * result.best_score, result.best_policy.string());
+  }
+  return result;
+}
+
+nlohmann::json run_evaluate(const RunConfig& config_in, const EvaluateRequest& request) {
+  RunConfig config = config_in;
+  if (request.device) config.device = *request.device;
+  if (request.threads) config.threads = *request.threads;
+  if (request.seed) config.seed = *request.seed;
+  const auto method = loop::parse_method(request.method, "--method");
+  const std::string budget_text = request.budget.empty() ? config.evaluate.budgets.front() : request.budget;
+  auto options = config.evaluate.options_for(method, config.policy)
+                     .budget(loop::Budget::parse(budget_text, "--budget"))
+                     .seed(config.seed);
+
+  set_thread_count(config.threads);
+  const auto device = resolve_device(config.device);
+  const auto pretrained = pretrained_checkpoint(config);
+  ensure_scenes(config);
+  loop::EvaluationJob job;
+  job.pretrained = pretrained;
+  if (method == loop::Method::kPolicy) {
+    job.policy = request.policy ? *request.policy : config.policy.out / "best_policy.pt";
+    REGAL_CHECK(fs::exists(*job.policy), "policy ", *job.policy, " does not exist; run `regal train-policy --config ",
+                config.file.string(), "` first or pass --policy FILE");
+  }
+  const auto d_t = open_store(config, "d_t");
+  const auto d_s = open_store(config, "d_s");
+  const auto d_r = open_store(config, "d_r");
+  const auto d_v = open_store(config, "d_v");
+  const auto val = open_store(config, "val");
+  job.class_frequencies = frequencies_of(*d_t, *d_r);
+  std::string budget_tag = budget_text;
+  if (!budget_tag.empty() && budget_tag.back() == '%') budget_tag = budget_tag.substr(0, budget_tag.size() - 1) + "pct";
+  job.out_file = request.out ? *request.out
+                             : config.evaluate.out / fmt::format("{}-{}-seed{}.json", loop::to_string(method),
+                                                                 budget_tag, config.seed);
+  auto net = make_net(config, d_v->dataset().info().num_classes());
+  spdlog::info("device: {}", describe_device(device));
+  const loop::EvaluationData data{d_v.get(), d_s.get(), d_r.get(), val.get()};
+  return loop::run_evaluation(net, data, device, options, job);
+}
+
+}  // namespace regal::experiment

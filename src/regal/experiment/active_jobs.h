@@ -1,0 +1,52 @@
+#pragma once
+// The active-learning jobs of the CLI, as library calls: `train-policy`
+// (the query network on D_T, ALGORITHM.md section 6) and `evaluate` (one
+// acquisition method on D_V, scored on val). Both start from the pretrain
+// run's best.pt.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "regal/experiment/config.h"
+#include "regal/loop/policy_training.h"
+
+namespace regal::experiment {
+
+// Command-line values that override config keys (unset: keep the config's).
+struct PolicyOverrides {
+  std::optional<std::string> device;
+  std::optional<int> threads;
+  std::optional<uint64_t> seed;
+  std::optional<std::filesystem::path> out;
+  std::optional<int> episodes;
+  std::optional<std::string> reward;  // miou | wiou
+  std::optional<int64_t> stop_after_steps;
+  bool resume = false;
+};
+
+// Writes <out>/config.yaml, meta.json (class frequencies and wIoU weights of
+// D_T and D_R), log.csv, episodes.csv, best_policy.pt, checkpoint/.
+// throws: regal::Error (config, data, a missing pretrained net, resume).
+loop::PolicyTrainingResult run_train_policy(const RunConfig& config, const PolicyOverrides& overrides);
+
+struct EvaluateRequest {
+  std::string method;                           // random | entropy | bald | ralis
+  std::string budget;                           // "3%" or a region count; empty: the config's first
+  std::optional<std::filesystem::path> policy;  // ralis: default <policy.out>/best_policy.pt
+  std::optional<uint64_t> seed;
+  std::optional<std::filesystem::path> out;     // default <evaluate.out>/<method>-<budget>-seed<S>.json
+  std::optional<std::string> device;
+  std::optional<int> threads;
+};
+
+// One evaluation run; returns the JSON it wrote.
+nlohmann::json run_evaluate(const RunConfig& config, const EvaluateRequest& request);
+
+// Pixel frequencies of the classes in the labelled ground truth of D_T and
+// D_R (fixed per dataset, ALGORITHM.md section 8): [C] float64.
+at::Tensor target_class_frequencies(const RunConfig& config);
+
+}  // namespace regal::experiment

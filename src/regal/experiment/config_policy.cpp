@@ -1,0 +1,161 @@
+// Maps the `policy:` and `evaluate:` sections of a run config onto
+// loop::PolicyTrainingOptions and loop::EvaluationOptions.
+#include <set>
+
+#include "regal/core/error.h"
+#include "regal/experiment/config.h"
+
+namespace regal::experiment {
+
+namespace {
+
+// Rejects keys a section does not know: a typo must not silently fall back
+// to a default.
+void check_keys(const YAML::Node& node, const std::set<std::string>& allowed, const std::string& file,
+                const std::string& section) {
+  // An absent or empty section (`policy:` with nothing under it) keeps every default.
+  if (!node || node.IsNull()) return;
+  REGAL_CHECK(node.IsMap(), file, ": '", section, "' must be a mapping");
+  for (const auto& entry : node) {
+    const auto key = entry.first.as<std::string>();
+    if (allowed.count(key) == 0) {
+      std::string known;
+      for (const auto& name : allowed) known += (known.empty() ? "" : ", ") + name;
+      REGAL_FAIL(file, ": unknown key '", section, ".", key, "' (known: ", known, ")");
+    }
+  }
+}
+
+template <typename T>
+T read(const YAML::Node& node, const std::string& key, const T& fallback, const std::string& file,
+       const std::string& section) {
+  if (!node || node.IsNull() || !node[key]) return fallback;
+  try {
+    return node[key].as<T>();
+  } catch (const YAML::Exception&) {
+    REGAL_FAIL(file, ": '", section, ".", key, "' has value '", YAML::Dump(node[key]), "' of the wrong type");
+  }
+}
+
+// A value that must be positive (> 0).
+template <typename T>
+T read_positive(const YAML::Node& node, const std::string& key, const T& fallback, const std::string& file,
+                const std::string& section) {
+  const T value = read<T>(node, key, fallback, file, section);
+  REGAL_CHECK(value > 0, file, ": '", section, ".", key, "' must be positive, got ", value);
+  return value;
+}
+
+std::pair<int64_t, int64_t> read_pair(const YAML::Node& node, const std::string& key,
+                                      std::pair<int64_t, int64_t> fallback, const std::string& file,
+                                      const std::string& section) {
+  const auto values =
+      read<std::vector<int64_t>>(node, key, {fallback.first, fallback.second}, file, section);
+  REGAL_CHECK(values.size() == 2 && values[0] > 0 && values[1] > 0, file, ": '", section, ".", key,
+              "' must be [height, width] with positive values");
+  return {values[0], values[1]};
+}
+
+rl::DqnOptions read_dqn(const YAML::Node& node, const std::string& file) {
+  const std::string section = "policy.dqn";
+  check_keys(node, {"batch_size", "lr", "gamma", "momentum", "weight_decay", "lr_decay", "target_sync_every"}, file,
+             section);
+  rl::DqnOptions o;
+  o.batch_size(read<int64_t>(node, "batch_size", o.batch_size(), file, section));
+  REGAL_CHECK(o.batch_size() >= 2, file, ": '", section, ".batch_size' must be >= 2 (BatchNorm), got ",
+              o.batch_size());
+  o.lr(read_positive<double>(node, "lr", o.lr(), file, section));
+  o.gamma(read<double>(node, "gamma", o.gamma(), file, section));
+  REGAL_CHECK(o.gamma() >= 0 && o.gamma() <= 1, file, ": '", section, ".gamma' must be in [0, 1], got ", o.gamma());
+  o.momentum(read<double>(node, "momentum", o.momentum(), file, section));
+  o.weight_decay(read<double>(node, "weight_decay", o.weight_decay(), file, section));
+  o.lr_decay(read_positive<double>(node, "lr_decay", o.lr_decay(), file, section));
+  o.target_sync_every(read_positive<int64_t>(node, "target_sync_every", o.target_sync_every(), file, section));
+  return o;
+}
+
+loop::RegionTrainOptions read_segmentation(const YAML::Node& node, const std::string& file) {
+  const std::string section = "policy.segmentation";
+  check_keys(node,
+             {"lr", "momentum", "weight_decay", "grad_clip", "crop", "batch_size", "max_epochs", "patience"},
+             file, section);
+  loop::RegionTrainOptions o;
+  o.lr(read_positive<double>(node, "lr", o.lr(), file, section));
+  o.momentum(read<double>(node, "momentum", o.momentum(), file, section));
+  o.weight_decay(read<double>(node, "weight_decay", o.weight_decay(), file, section));
+  o.grad_clip(read<double>(node, "grad_clip", o.grad_clip(), file, section));
+  const auto crop = read_pair(node, "crop", {o.crop_height(), o.crop_width()}, file, section);
+  o.crop_height(crop.first).crop_width(crop.second);
+  o.batch_size(read_positive<int64_t>(node, "batch_size", o.batch_size(), file, section));
+  o.max_epochs(read_positive<int>(node, "max_epochs", o.max_epochs(), file, section));
+  o.patience(read<int>(node, "patience", o.patience(), file, section));
+  REGAL_CHECK(o.patience() >= 0, file, ": '", section, ".patience' must be >= 0, got ", o.patience());
+  return o;
+}
+
+}  // namespace
+
+PolicySection policy_section_from_yaml(const YAML::Node& node, const std::string& file, uint64_t seed) {
+  const std::string section = "policy";
+  check_keys(node,
+             {"out", "region", "groups", "per_group", "budget", "episodes", "buffer_capacity", "reward",
+              "eval_batch_size", "dqn", "segmentation"},
+             file, section);
+  PolicySection policy;
+  auto& o = policy.options;
+  policy.out = read<std::string>(node, "out", policy.out.string(), file, section);
+  const auto region = read_pair(node, "region", {o.region().height, o.region().width}, file, section);
+  try {
+    al::check_region_size({region.first, region.second});
+  } catch (const Error& e) {
+    REGAL_FAIL(file, ": 'policy.region': ", e.what());
+  }
+  o.region({region.first, region.second});
+  o.groups(read_positive<int64_t>(node, "groups", o.groups(), file, section));
+  o.per_group(read_positive<int64_t>(node, "per_group", o.per_group(), file, section));
+  o.budget(loop::Budget::parse(read<std::string>(node, "budget", o.budget().to_string(), file, section),
+                               file + ": 'policy.budget'"));
+  o.episodes(read_positive<int>(node, "episodes", o.episodes(), file, section));
+  o.buffer_capacity(read_positive<int64_t>(node, "buffer_capacity", o.buffer_capacity(), file, section));
+  o.reward(loop::parse_reward_metric(read<std::string>(node, "reward", "miou", file, section),
+                                     file + ": 'policy.reward'"));
+  o.eval_batch_size(read_positive<int>(node, "eval_batch_size", o.eval_batch_size(), file, section));
+  const bool present = node && !node.IsNull();
+  o.dqn(read_dqn(present ? node["dqn"] : YAML::Node(), file));
+  o.segmentation(read_segmentation(present ? node["segmentation"] : YAML::Node(), file));
+  o.seed(seed);
+  return policy;
+}
+
+EvaluateSection evaluate_section_from_yaml(const YAML::Node& node, const std::string& file) {
+  const std::string section = "evaluate";
+  check_keys(node, {"out", "groups", "per_group", "budgets", "bald_passes", "eval_batch_size"}, file, section);
+  EvaluateSection evaluate;
+  evaluate.out = read<std::string>(node, "out", evaluate.out.string(), file, section);
+  evaluate.groups = read_positive<int64_t>(node, "groups", evaluate.groups, file, section);
+  if (node && !node.IsNull() && node["per_group"]) {
+    check_keys(node["per_group"], {"random", "entropy", "bald", "ralis"}, file, "evaluate.per_group");
+    for (auto& [method, count] : evaluate.per_group) {
+      count = read_positive<int64_t>(node["per_group"], method, count, file, "evaluate.per_group");
+    }
+  }
+  evaluate.budgets = read<std::vector<std::string>>(node, "budgets", evaluate.budgets, file, section);
+  REGAL_CHECK(!evaluate.budgets.empty(), file, ": 'evaluate.budgets' must list at least one budget");
+  for (const auto& budget : evaluate.budgets) loop::Budget::parse(budget, file + ": 'evaluate.budgets'");
+  evaluate.bald_passes = read_positive<int>(node, "bald_passes", evaluate.bald_passes, file, section);
+  evaluate.eval_batch_size = read_positive<int>(node, "eval_batch_size", evaluate.eval_batch_size, file, section);
+  return evaluate;
+}
+
+loop::EvaluationOptions EvaluateSection::options_for(loop::Method method, const PolicySection& policy) const {
+  return loop::EvaluationOptions()
+      .method(method)
+      .region(policy.options.region())
+      .groups(groups)
+      .per_group(per_group.at(loop::to_string(method)))
+      .bald_passes(bald_passes)
+      .segmentation(policy.options.segmentation())
+      .eval_batch_size(eval_batch_size);
+}
+
+}  // namespace regal::experiment

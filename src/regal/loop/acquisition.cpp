@@ -1,0 +1,113 @@
+#include "regal/loop/acquisition.h"
+
+#include <algorithm>
+#include <map>
+
+#include <torch/torch.h>
+
+#include "regal/al/acquisition_scores.h"
+#include "regal/core/error.h"
+
+namespace regal::loop {
+
+namespace {
+
+// Switches MC dropout on for its lifetime, whatever leaves the scope.
+class McDropoutScope {
+ public:
+  explicit McDropoutScope(nn::Fpn& net) : net_(net), was_training_(net->is_training()) {
+    net_->eval();
+    net_->set_mc_dropout(true);
+  }
+  ~McDropoutScope() {
+    net_->set_mc_dropout(false);
+    net_->train(was_training_);
+  }
+  McDropoutScope(const McDropoutScope&) = delete;
+  McDropoutScope& operator=(const McDropoutScope&) = delete;
+
+ private:
+  nn::Fpn& net_;
+  bool was_training_;
+};
+
+}  // namespace
+
+Method parse_method(const std::string& text, const std::string& what) {
+  if (text == "random") return Method::kRandom;
+  if (text == "entropy") return Method::kEntropy;
+  if (text == "bald") return Method::kBald;
+  if (text == "ralis" || text == "policy") return Method::kPolicy;
+  REGAL_FAIL(what, ": method '", text, "' is unknown, expected random, entropy, bald or ralis");
+}
+
+std::string to_string(Method method) {
+  switch (method) {
+    case Method::kRandom: return "random";
+    case Method::kEntropy: return "entropy";
+    case Method::kBald: return "bald";
+    case Method::kPolicy: return "ralis";
+  }
+  return "unknown";
+}
+
+std::vector<int64_t> to_picks(const at::Tensor& picks) {
+  const auto cpu = picks.to(torch::kCPU, torch::kInt64).contiguous();
+  return std::vector<int64_t>(cpu.data_ptr<int64_t>(), cpu.data_ptr<int64_t>() + cpu.numel());
+}
+
+std::vector<int64_t> pick_random(const CandidateSet& candidates, std::mt19937_64& rng) {
+  return to_picks(al::random_pick_per_group(candidates.groups, candidates.per_group, rng));
+}
+
+std::vector<int64_t> pick_entropy(const CandidateSet& candidates) {
+  REGAL_CHECK(candidates.features.size() == candidates.groups * candidates.per_group,
+              "entropy acquisition needs the region features of the candidates");
+  return to_picks(al::pick_per_group(candidates.features.mean_entropy, candidates.groups));
+}
+
+at::Tensor bald_scores(const CandidateSet& candidates, nn::Fpn& net, const data::SampleStore& store,
+                       c10::Device device, int passes, int batch_size) {
+  REGAL_CHECK(passes >= 1, "BALD needs at least one MC-dropout pass, got ", passes);
+  torch::NoGradGuard no_grad;
+  McDropoutScope mc_dropout(net);
+  const auto images = candidates.images();
+  auto scores = torch::zeros({static_cast<int64_t>(candidates.regions.size())}, torch::kFloat32);  // [K*N]
+  const auto step = static_cast<size_t>(std::max(1, batch_size));
+  for (size_t begin = 0; begin < images.size(); begin += step) {
+    const size_t end = std::min(images.size(), begin + step);
+    const std::vector<int64_t> batch(images.begin() + static_cast<std::ptrdiff_t>(begin),
+                                     images.begin() + static_cast<std::ptrdiff_t>(end));
+    std::map<int64_t, int64_t> local;  // pool image -> index in this batch
+    for (size_t i = 0; i < batch.size(); ++i) local[batch[i]] = static_cast<int64_t>(i);
+    std::vector<al::Region> regions;
+    std::vector<int64_t> rows;
+    for (size_t c = 0; c < candidates.regions.size(); ++c) {
+      const auto it = local.find(candidates.regions[c].image);
+      if (it == local.end()) continue;
+      regions.push_back({it->second, candidates.regions[c].x, candidates.regions[c].y});
+      rows.push_back(static_cast<int64_t>(c));
+    }
+    const auto input = stack_images(store, batch, device);  // [B, 3, H, W]
+    al::BaldAccumulator accumulator;
+    for (int t = 0; t < passes; ++t) accumulator.add(net->forward(input));  // [B, C, H, W] each
+    const auto means = al::region_means(accumulator.maps().bald, al::regions_to_tensor(regions).to(input.device()),
+                                        candidates.region_size);  // [R]
+    scores.index_put_({torch::tensor(rows, torch::kInt64)}, means.to(torch::kCPU, torch::kFloat32));
+  }
+  return scores;
+}
+
+std::vector<int64_t> pick_bald(const CandidateSet& candidates, nn::Fpn& net, const data::SampleStore& store,
+                               c10::Device device, int passes, int batch_size) {
+  return to_picks(
+      al::pick_per_group(bald_scores(candidates, net, store, device, passes, batch_size), candidates.groups));
+}
+
+std::vector<int64_t> pick_policy(rl::DqnTrainer& dqn, const at::Tensor& state, const CandidateSet& candidates) {
+  REGAL_CHECK(candidates.actions.defined(), "policy acquisition needs the action features of the candidates");
+  const auto q = dqn.policy_q(state.to(dqn.device()), candidates.actions.to(dqn.device()));  // [K, N]
+  return to_picks(al::pick_per_group(q.to(torch::kCPU), candidates.groups));
+}
+
+}  // namespace regal::loop

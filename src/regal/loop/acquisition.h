@@ -1,0 +1,53 @@
+#pragma once
+// Acquisition functions (ALGORITHM.md section 9): each picks one candidate
+// per group of the same CandidateSet. random: uniform; entropy: highest mean
+// pixel entropy; bald: highest mean mutual information under MC dropout;
+// policy: the query network's greedy argmax of Q.
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include "regal/data/sample_store.h"
+#include "regal/loop/candidates.h"
+#include "regal/nn/fpn.h"
+#include "regal/rl/dqn.h"
+
+namespace regal::loop {
+
+enum class Method { kRandom, kEntropy, kBald, kPolicy };
+
+// requires: "random", "entropy", "bald", or "ralis"/"policy".
+// throws: regal::Error naming `what` and the text otherwise.
+Method parse_method(const std::string& text, const std::string& what);
+std::string to_string(Method method);  // "random", "entropy", "bald", "ralis"
+
+// A uniform random index per group. ensures: K indices in [0, N).
+std::vector<int64_t> pick_random(const CandidateSet& candidates, std::mt19937_64& rng);
+
+// The candidate with the highest mean pixel entropy per group (first on ties).
+// requires: candidates.features computed. throws: regal::Error otherwise.
+std::vector<int64_t> pick_entropy(const CandidateSet& candidates);
+
+// BALD score of every candidate, in candidate order: the region mean of
+// H[mean_t p_t] - mean_t H[p_t] over `passes` MC-dropout passes (dropout
+// sampling, BatchNorm in eval) of each drawn image. MC dropout is switched
+// off again on return, exceptions included.
+// requires: passes >= 1; net built with dropout > 0.
+// ensures: [K * N] float32 on the CPU. throws: regal::Error.
+at::Tensor bald_scores(const CandidateSet& candidates, nn::Fpn& net, const data::SampleStore& store,
+                       c10::Device device, int passes, int batch_size);
+std::vector<int64_t> pick_bald(const CandidateSet& candidates, nn::Fpn& net, const data::SampleStore& store,
+                               c10::Device device, int passes, int batch_size);
+
+// Greedy pick of the query network: argmax_n Q(state, A_k)[n] per group.
+// requires: state [M, Fs]; candidates.actions computed.
+std::vector<int64_t> pick_policy(rl::DqnTrainer& dqn, const at::Tensor& state, const CandidateSet& candidates);
+
+// Converts a [K] int64 tensor of picks to a vector.
+std::vector<int64_t> to_picks(const at::Tensor& picks);
+
+}  // namespace regal::loop

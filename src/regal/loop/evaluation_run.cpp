@@ -1,0 +1,246 @@
+#include "regal/loop/evaluation_run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "regal/core/atomic_file.h"
+#include "regal/core/error.h"
+#include "regal/core/progress.h"
+#include "regal/loop/candidates.h"
+#include "regal/loop/policy_training.h"
+#include "regal/loop/scoring.h"
+#include "regal/metrics/confusion_matrix.h"
+#include "regal/metrics/iou.h"
+#include "regal/rl/dqn.h"
+
+namespace regal::loop {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+nlohmann::json number_or_null(double value) {
+  return std::isnan(value) ? nlohmann::json(nullptr) : nlohmann::json(value);
+}
+
+// mIoU of the net on the labelled pixels of the pool's images (oracle labels).
+double labelled_miou(nn::Fpn& net, const data::SampleStore& store, const RegionPool& pool, c10::Device device,
+                     int64_t num_classes) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = net->is_training();
+  net->eval();
+  metrics::ConfusionMatrix confusion(num_classes);
+  for (int64_t image = 0; image < pool.num_images(); ++image) {
+    if (pool.unlabelled_count(image) == pool.grid().regions_per_image()) continue;
+    const auto sample = store.get(static_cast<size_t>(image));
+    const auto label = oracle_label(sample.label, pool.pixel_mask(image));       // [H, W]
+    const auto logits = net->forward(sample.image.unsqueeze(0).to(device));        // [1, C, H, W]
+    confusion.update(logits.argmax(1), label.unsqueeze(0).to(device));            // [1, H, W]
+  }
+  net->train(was_training);
+  return metrics::mean_iou(metrics::per_class_iou(confusion.matrix().to(torch::kCPU)));
+}
+
+// Ground-truth pixel counts [C + 1] (the last entry IGNORE) of the labelled
+// regions of the pool, or of all its regions: one masked bincount per image.
+at::Tensor pool_class_counts(const data::SampleStore& store, const RegionPool& pool, bool labelled_only,
+                             int64_t num_classes) {
+  auto counts = torch::zeros({num_classes + 1}, torch::kInt64);  // [C+1]
+  const auto size = pool.grid().region_size();
+  // Pixels covered by the grid (the part right of / below the last region is in no region).
+  auto grid_mask = torch::zeros({pool.grid().image_height(), pool.grid().image_width()}, torch::kBool);  // [H, W]
+  grid_mask.slice(0, 0, pool.grid().rows() * size.height).slice(1, 0, pool.grid().columns() * size.width).fill_(true);
+  for (int64_t image = 0; image < pool.num_images(); ++image) {
+    if (labelled_only && pool.unlabelled_count(image) == pool.grid().regions_per_image()) continue;
+    const auto mask = labelled_only ? pool.pixel_mask(image) : grid_mask;  // [H, W]
+    auto values = store.get(static_cast<size_t>(image)).label.masked_select(mask);  // [P]
+    values = torch::where(values == 255, torch::full_like(values, num_classes), values);  // IGNORE -> bin C
+    counts += torch::bincount(values, {}, num_classes + 1);
+  }
+  return counts;
+}
+
+nlohmann::json distribution(const at::Tensor& counts, const std::vector<std::string>& names) {
+  const double total = std::max<double>(1.0, static_cast<double>(counts.sum().item<int64_t>()));
+  nlohmann::json out = nlohmann::json::object();
+  for (size_t c = 0; c < names.size(); ++c) {
+    out[names[c]] = static_cast<double>(counts[static_cast<int64_t>(c)].item<int64_t>()) / total;
+  }
+  out["(ignore)"] = static_cast<double>(counts[static_cast<int64_t>(names.size())].item<int64_t>()) / total;
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Device device,
+                              const EvaluationOptions& options, const EvaluationJob& job) {
+  REGAL_CHECK(data.d_v && data.d_r && data.val, "evaluation needs D_V, D_R and val");
+  const auto method = options.method();
+  REGAL_CHECK(method != Method::kPolicy || (job.policy && data.d_s), "method ralis needs a policy (--policy FILE)",
+              " and the state set D_S");
+  const auto& info = data.d_v->dataset().info();
+  const int64_t num_classes = info.num_classes();
+  REGAL_CHECK(job.class_frequencies.defined() && job.class_frequencies.numel() == num_classes,
+              "evaluation: expected ", num_classes, " class frequencies");
+  const auto weights = metrics::class_weights(job.class_frequencies);  // [C]
+  al::check_region_size(options.region());
+  const auto [height, width] = image_size_of(*data.d_v);
+  RegionPool pool(static_cast<int64_t>(data.d_v->size()), height, width, options.region());
+  const int64_t budget = options.budget().regions(pool.total_regions());
+
+  torch::manual_seed(options.seed());
+  std::mt19937_64 rng(options.seed());
+  RegionTrainer trainer(std::move(net), options.segmentation(), device);
+  trainer.reset_to(job.pretrained);
+
+  std::unique_ptr<rl::DqnTrainer> dqn;
+  if (method == Method::kPolicy) {
+    const auto [state_height, state_width] = image_size_of(*data.d_s);
+    const al::RegionGrid state_grid(state_height, state_width, options.region());
+    dqn = std::make_unique<rl::DqnTrainer>(
+        query_net_options(num_classes, static_cast<int64_t>(data.d_s->size()) * state_grid.regions_per_image()),
+        rl::DqnOptions(), device);
+    dqn->load(*job.policy);
+  }
+
+  const auto start = Clock::now();
+  const int64_t steps = (budget + options.groups() - 1) / options.groups();
+  spdlog::info("evaluate {}: budget {} = {} of {} regions, {} steps of K = {} (N = {})", to_string(method),
+               options.budget().to_string(), budget, pool.total_regions(), steps, options.groups(),
+               options.per_group());
+  double seconds_acquire = 0.0;
+  double seconds_train = 0.0;
+  at::Tensor fractions = region_fractions(*data.d_v, {}, options.region(), num_classes);  // [0, C+1]
+  Progress progress("evaluate " + to_string(method), steps);
+  int64_t step = 0;
+  while (pool.labelled_count() < budget) {
+    auto clock = Clock::now();
+    // Never ask for more candidates than the pool still holds (the last steps of a large budget).
+    const int64_t per_group = std::min(options.per_group(), pool.unlabelled_count() / options.groups());
+    REGAL_CHECK(per_group >= 1, "evaluate: the pool holds ", pool.unlabelled_count(),
+                " unlabelled regions, too few for K = ", options.groups());
+    auto candidates = draw_candidates(pool, options.groups(), per_group, rng);
+    torch::manual_seed(options.seed() * 1000003ULL + static_cast<uint64_t>(step));
+    std::vector<int64_t> picks;
+    switch (method) {
+      case Method::kRandom:
+        picks = pick_random(candidates, rng);
+        break;
+      case Method::kEntropy:
+        compute_region_features(candidates, trainer.net(), *data.d_v, device, options.eval_batch_size());
+        picks = pick_entropy(candidates);
+        break;
+      case Method::kBald:
+        picks = pick_bald(candidates, trainer.net(), *data.d_v, device, options.bald_passes(),
+                          options.eval_batch_size());
+        break;
+      case Method::kPolicy: {
+        compute_region_features(candidates, trainer.net(), *data.d_v, device, options.eval_batch_size());
+        compute_action_features(candidates, fractions);
+        const auto state =
+            compute_state(trainer.net(), *data.d_s, options.region(), device, options.eval_batch_size());
+        picks = pick_policy(*dqn, state, candidates);
+        break;
+      }
+    }
+    std::vector<al::Region> labelled_now;
+    for (int64_t k = 0; k < candidates.groups && pool.labelled_count() < budget; ++k) {
+      const auto& region = candidates.at(k, picks[static_cast<size_t>(k)]);
+      pool.label(region);
+      labelled_now.push_back(region);
+    }
+    if (method == Method::kPolicy) {
+      fractions = torch::cat({fractions, region_fractions(*data.d_v, labelled_now, options.region(), num_classes)}, 0);
+    }
+    seconds_acquire += seconds_since(clock);
+    clock = Clock::now();
+    trainer.train_epoch(*data.d_v, pool, labelled_now, rng);
+    seconds_train += seconds_since(clock);
+    ++step;
+    progress.advance(1, std::to_string(pool.labelled_count()) + " regions");
+  }
+  progress.finish(std::to_string(pool.labelled_count()) + " regions");
+
+  // All labelled regions until early stopping on D_R (val stays unseen until the end).
+  auto clock = Clock::now();
+  const auto held_out = [&] {
+    return score_on(trainer.net(), *data.d_r, device, options.eval_batch_size(), weights).miou;
+  };
+  torch::manual_seed(options.seed() * 1000003ULL + 999983ULL);
+  const auto stop = trainer.train_until_early_stopping(
+      *data.d_v, pool, held_out, held_out(), rng, [&](int epoch, double score) {
+        spdlog::info("evaluate {}: all-labelled epoch {}: D_R mIoU {:.2f}%", to_string(method), epoch + 1,
+                     100.0 * score);
+      });
+  const double seconds_final_train = seconds_since(clock);
+
+  clock = Clock::now();
+  const auto val = score_on(trainer.net(), *data.val, device, options.eval_batch_size(), weights);
+  const double train_miou = labelled_miou(trainer.net(), *data.d_v, pool, device, num_classes);
+  const double seconds_score = seconds_since(clock);
+
+  // The rarest classes by the dataset's pixel frequencies.
+  const auto rare = torch::argsort(job.class_frequencies).slice(0, 0, std::min(options.rare_classes(), num_classes));
+  const auto rare_iou = val.iou.index_select(0, rare);
+  const double rare_mean = metrics::mean_iou(rare_iou);
+
+  nlohmann::json result;
+  result["method"] = to_string(method);
+  result["budget"] = options.budget().to_string();
+  result["budget_regions"] = budget;
+  result["labelled_regions_count"] = pool.labelled_count();
+  result["pool_regions"] = pool.total_regions();
+  result["region"] = {options.region().height, options.region().width};
+  result["groups"] = options.groups();
+  result["per_group"] = options.per_group();
+  result["seed"] = options.seed();
+  result["steps"] = step;
+  if (job.policy) result["policy"] = job.policy->string();
+  result["val_miou"] = val.miou;
+  result["val_wiou"] = val.wiou;
+  nlohmann::json per_class = nlohmann::json::object();
+  for (int64_t c = 0; c < num_classes; ++c) {
+    per_class[info.class_names[static_cast<size_t>(c)]] = number_or_null(val.iou[c].item<double>());
+  }
+  result["val_iou"] = per_class;
+  nlohmann::json rare_names = nlohmann::json::array();
+  for (int64_t i = 0; i < rare.numel(); ++i) {
+    rare_names.push_back(info.class_names[static_cast<size_t>(rare[i].item<int64_t>())]);
+  }
+  result["rare_classes"] = rare_names;
+  result["val_rare_miou"] = rare_mean;
+  result["train_miou"] = train_miou;
+  result["end_training"] = {{"epochs", stop.epochs}, {"best_epoch", stop.best_epoch + 1},
+                            {"dr_miou", stop.best_score}};
+  const auto regions = pool.labelled_regions();
+  nlohmann::json listed = nlohmann::json::array();
+  for (const auto& r : regions) {
+    listed.push_back({data.d_v->dataset().files(static_cast<size_t>(r.image)).id, r.x, r.y});
+  }
+  result["labelled_regions"] = listed;
+  result["acquired_class_distribution"] =
+      distribution(pool_class_counts(*data.d_v, pool, true, num_classes), info.class_names);
+  result["pool_class_distribution"] =
+      distribution(pool_class_counts(*data.d_v, pool, false, num_classes), info.class_names);
+  result["seconds"] = {{"acquisition", seconds_acquire},
+                       {"step_training", seconds_train},
+                       {"final_training", seconds_final_train},
+                       {"scoring", seconds_score},
+                       {"total", seconds_since(start)}};
+  write_file_atomically(job.out_file, result.dump(2) + "\n");
+  spdlog::info("evaluate {} ({} regions): val mIoU {:.2f}% wIoU {:.2f}%, rarest {} classes {:.2f}%, train mIoU "
+               "{:.2f}% | {} -> {}",
+               to_string(method), pool.labelled_count(), 100.0 * val.miou, 100.0 * val.wiou, rare.numel(),
+               100.0 * rare_mean, 100.0 * train_miou, format_duration(seconds_since(start)), job.out_file.string());
+  return result;
+}
+
+}  // namespace regal::loop

@@ -1,0 +1,46 @@
+#include "regal/loop/scoring.h"
+
+#include <torch/torch.h>
+
+#include "regal/core/error.h"
+#include "regal/metrics/iou.h"
+#include "regal/train/segmentation_trainer.h"
+
+namespace regal::loop {
+
+RewardMetric parse_reward_metric(const std::string& text, const std::string& what) {
+  if (text == "miou") return RewardMetric::kMiou;
+  if (text == "wiou") return RewardMetric::kWiou;
+  REGAL_FAIL(what, ": reward metric '", text, "' is unknown, expected miou or wiou");
+}
+
+std::string to_string(RewardMetric metric) { return metric == RewardMetric::kMiou ? "miou" : "wiou"; }
+
+Scores score_on(nn::Fpn& net, const data::SampleStore& store, c10::Device device, int batch_size,
+                const at::Tensor& weights) {
+  const int num_classes = store.dataset().info().num_classes();
+  const auto eval = train::evaluate_segmentation(net, store, device, batch_size, num_classes);
+  const auto scores = metrics::iou_scores(eval.confusion, weights);
+  return Scores{eval.confusion, scores.iou, scores.miou, scores.wiou};
+}
+
+at::Tensor class_counts_of(const std::vector<const data::SampleStore*>& stores, int64_t num_classes) {
+  auto counts = torch::zeros({num_classes}, torch::kInt64);  // [C]
+  for (const auto* store : stores) {
+    for (size_t i = 0; i < store->size(); ++i) {
+      counts += metrics::class_pixel_counts(store->get(i).label, num_classes).to(torch::kCPU);
+    }
+  }
+  return counts;
+}
+
+std::pair<int64_t, int64_t> image_size_of(const data::SampleStore& store) {
+  REGAL_CHECK(store.size() > 0, "split '", store.dataset().split(), "' is empty");
+  // Only the first image is decoded: at Cityscapes scale decoding every image
+  // up front would take minutes. Later images of another size are caught
+  // where their masks meet their labels (region_crop, the candidate features).
+  const auto first = store.get(0).label;  // [H, W]
+  return {first.size(0), first.size(1)};
+}
+
+}  // namespace regal::loop
