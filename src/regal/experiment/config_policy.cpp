@@ -4,57 +4,15 @@
 
 #include "regal/core/error.h"
 #include "regal/experiment/config.h"
+#include "regal/experiment/yaml_fields.h"
 
 namespace regal::experiment {
 
 namespace {
 
-// Rejects keys a section does not know: a typo must not silently fall back
-// to a default.
-void check_keys(const YAML::Node& node, const std::set<std::string>& allowed, const std::string& file,
-                const std::string& section) {
-  // An absent or empty section (`policy:` with nothing under it) keeps every default.
-  if (!node || node.IsNull()) return;
-  REGAL_CHECK(node.IsMap(), file, ": '", section, "' must be a mapping");
-  for (const auto& entry : node) {
-    const auto key = entry.first.as<std::string>();
-    if (allowed.count(key) == 0) {
-      std::string known;
-      for (const auto& name : allowed) known += (known.empty() ? "" : ", ") + name;
-      REGAL_FAIL(file, ": unknown key '", section, ".", key, "' (known: ", known, ")");
-    }
-  }
-}
-
-template <typename T>
-T read(const YAML::Node& node, const std::string& key, const T& fallback, const std::string& file,
-       const std::string& section) {
-  if (!node || node.IsNull() || !node[key]) return fallback;
-  try {
-    return node[key].as<T>();
-  } catch (const YAML::Exception&) {
-    REGAL_FAIL(file, ": '", section, ".", key, "' has value '", YAML::Dump(node[key]), "' of the wrong type");
-  }
-}
-
-// A value that must be positive (> 0).
-template <typename T>
-T read_positive(const YAML::Node& node, const std::string& key, const T& fallback, const std::string& file,
-                const std::string& section) {
-  const T value = read<T>(node, key, fallback, file, section);
-  REGAL_CHECK(value > 0, file, ": '", section, ".", key, "' must be positive, got ", value);
-  return value;
-}
-
-std::pair<int64_t, int64_t> read_pair(const YAML::Node& node, const std::string& key,
-                                      std::pair<int64_t, int64_t> fallback, const std::string& file,
-                                      const std::string& section) {
-  const auto values =
-      read<std::vector<int64_t>>(node, key, {fallback.first, fallback.second}, file, section);
-  REGAL_CHECK(values.size() == 2 && values[0] > 0 && values[1] > 0, file, ": '", section, ".", key,
-              "' must be [height, width] with positive values");
-  return {values[0], values[1]};
-}
+using yaml_fields::check_keys;
+using yaml_fields::read;
+using yaml_fields::read_positive;
 
 rl::DqnOptions read_dqn(const YAML::Node& node, const std::string& file) {
   const std::string section = "policy.dqn";
@@ -84,7 +42,7 @@ loop::RegionTrainOptions read_segmentation(const YAML::Node& node, const std::st
   o.momentum(read<double>(node, "momentum", o.momentum(), file, section));
   o.weight_decay(read<double>(node, "weight_decay", o.weight_decay(), file, section));
   o.grad_clip(read<double>(node, "grad_clip", o.grad_clip(), file, section));
-  const auto crop = read_pair(node, "crop", {o.crop_height(), o.crop_width()}, file, section);
+  const auto crop = yaml_fields::read_size(node, "crop", {o.crop_height(), o.crop_width()}, file, section);
   o.crop_height(crop.first).crop_width(crop.second);
   o.batch_size(read_positive<int64_t>(node, "batch_size", o.batch_size(), file, section));
   o.max_epochs(read_positive<int>(node, "max_epochs", o.max_epochs(), file, section));
@@ -104,7 +62,7 @@ PolicySection policy_section_from_yaml(const YAML::Node& node, const std::string
   PolicySection policy;
   auto& o = policy.options;
   policy.out = read<std::string>(node, "out", policy.out.string(), file, section);
-  const auto region = read_pair(node, "region", {o.region().height, o.region().width}, file, section);
+  const auto region = yaml_fields::read_size(node, "region", {o.region().height, o.region().width}, file, section);
   try {
     al::check_region_size({region.first, region.second});
   } catch (const Error& e) {

@@ -5,37 +5,14 @@
 
 #include "regal/core/error.h"
 #include "regal/experiment/config.h"
+#include "regal/experiment/yaml_fields.h"
 
 namespace regal::experiment {
 
 namespace {
 
-// Rejects keys a section does not know: a typo must not silently fall back
-// to a default.
-void check_keys(const YAML::Node& node, const std::set<std::string>& allowed, const std::string& file,
-                const std::string& section) {
-  if (!node) return;
-  REGAL_CHECK(node.IsMap(), file, ": '", section, "' must be a mapping");
-  for (const auto& entry : node) {
-    const auto key = entry.first.as<std::string>();
-    if (allowed.count(key) == 0) {
-      std::string known;
-      for (const auto& name : allowed) known += (known.empty() ? "" : ", ") + name;
-      REGAL_FAIL(file, ": unknown key '", section, ".", key, "' (known: ", known, ")");
-    }
-  }
-}
-
-template <typename T>
-T read(const YAML::Node& node, const std::string& key, const T& fallback, const std::string& file,
-       const std::string& section) {
-  if (!node || !node[key]) return fallback;
-  try {
-    return node[key].as<T>();
-  } catch (const YAML::Exception&) {
-    REGAL_FAIL(file, ": '", section, ".", key, "' has value '", YAML::Dump(node[key]), "' of the wrong type");
-  }
-}
+using yaml_fields::check_keys;
+using yaml_fields::read;
 
 DomainConfig read_domain(const YAML::Node& node, const std::string& section, const std::vector<std::string>& roles,
                          const std::string& file) {
@@ -71,10 +48,8 @@ TrainSection read_train(const YAML::Node& node, const std::string& section, cons
   o.momentum(read<double>(node, "momentum", o.momentum(), file, section));
   o.weight_decay(read<double>(node, "weight_decay", o.weight_decay(), file, section));
   o.grad_clip(read<double>(node, "grad_clip", o.grad_clip(), file, section));
-  const auto crop = read<std::vector<int64_t>>(node, "crop", {o.crop_height(), o.crop_width()}, file, section);
-  REGAL_CHECK(crop.size() == 2 && crop[0] > 0 && crop[1] > 0, file, ": '", section,
-              ".crop' must be [height, width] with positive values");
-  o.crop_height(crop[0]).crop_width(crop[1]);
+  const auto crop = yaml_fields::read_size(node, "crop", {o.crop_height(), o.crop_width()}, file, section);
+  o.crop_height(crop.first).crop_width(crop.second);
   o.flip(read<bool>(node, "flip", o.flip(), file, section));
   o.patience(read<int>(node, "patience", o.patience(), file, section));
   o.eval_batch_size(read<int>(node, "eval_batch_size", o.eval_batch_size(), file, section));
