@@ -11,8 +11,9 @@ start=$(date +%s)
 "$regal" make-scenes --config "$config"
 "$regal" inspect-dataset --type folder --root data/scenes-quick/target --split val
 resume_if_started() { if [ -f "$1/last.pt" ]; then echo --resume; fi; }
-"$regal" pretrain --config "$config" $(resume_if_started runs/scenes-quick/pretrain)
-"$regal" train-supervised --config "$config" $(resume_if_started runs/scenes-quick/supervised)
+threads=$(nproc)
+"$regal" pretrain --config "$config" --threads "$threads" $(resume_if_started runs/scenes-quick/pretrain)
+"$regal" train-supervised --config "$config" --threads "$threads" $(resume_if_started runs/scenes-quick/supervised)
 
 echo
 echo "demo finished in $(( $(date +%s) - start ))s"
