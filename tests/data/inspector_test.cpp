@@ -11,6 +11,7 @@
 #include <opencv2/core.hpp>
 
 #include "data/dataset_fixtures.h"
+#include "data/palette_png.h"
 #include "support/test_support.h"
 
 namespace regal::data {
@@ -139,6 +140,34 @@ TEST(Inspector, CountsResizedGtavLabels) {
   EXPECT_EQ(report.total.per_class[0], 128U);   // road, after resizing to 8x16
   EXPECT_EQ(report.total.per_class[13], 128U);  // car
   EXPECT_CONTAINS(format_inspection_text(report), "1 labels resized");
+}
+
+TEST(Inspector, CountsPaletteGtavLabelsAndNamesUnknownColours) {
+  testing::ScratchDir dir("inspect");
+  std::vector<testing::PaletteRgb> palette(27, testing::PaletteRgb{0, 0, 0});
+  palette[7] = {128, 64, 128};  // road
+  palette[26] = {0, 0, 142};    // car
+  palette[1] = {9, 9, 9};       // not a Cityscapes label colour
+  write_png(dir.path() / "images" / "1.png", fixture_image());
+  // Half size, rows 0-1 road, rows 2-3 unlabeled (black): 64 road, 64 ignore.
+  testing::write_palette_png(dir.path() / "labels" / "1.png",
+                             two_band_label(7, 0, 2).rowRange(0, 4).colRange(0, 8), palette);
+  write_png(dir.path() / "images" / "2.png", fixture_image());
+  testing::write_palette_png(dir.path() / "labels" / "2.png", filled_label(26), palette);
+  write_png(dir.path() / "images" / "3.png", fixture_image());
+  const fs::path unknown = dir.path() / "labels" / "3.png";
+  testing::write_palette_png(unknown, two_band_label(1, 26, 1), palette);
+
+  const InspectionReport report = inspect_dataset("gtav", dir.path(), std::nullopt);
+  ASSERT_EQ(report.splits.size(), 1U);
+  EXPECT_EQ(report.splits[0].loaded_count, 2U);
+  EXPECT_EQ(report.splits[0].resized_label_count, 1);
+  EXPECT_EQ(report.total.per_class[0], 64U);    // road
+  EXPECT_EQ(report.total.per_class[13], 128U);  // car
+  EXPECT_EQ(report.total.ignore, 64U);
+  ASSERT_EQ(report.problems.size(), 1U);
+  EXPECT_CONTAINS(report.problems[0], unknown.string());
+  EXPECT_CONTAINS(report.problems[0], "RGB (9, 9, 9)");
 }
 
 TEST(Inspector, CollectsEveryProblemNamingItsFile) {

@@ -6,12 +6,14 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include <opencv2/core.hpp>
 
 #include "data/dataset_fixtures.h"
+#include "data/palette_png.h"
 #include "regal/data/camvid.h"
 #include "regal/data/cityscapes.h"
 #include "regal/data/dataset.h"
@@ -187,6 +189,22 @@ TEST(LoaderCityscapes, LabelValueAboveOfficialIdsNamesFileAndValue) {
   EXPECT_CONTAINS(message, "raw value 34");
 }
 
+TEST(LoaderCityscapes, PaletteLabelIsRejectedNamingTheFile) {
+  // Only GTAV reads labels through colours: a palette labelIds file here is
+  // a conversion mistake, reported as a colour label.
+  testing::ScratchDir dir("cityscapes");
+  write_cityscapes(dir.path());
+  const fs::path label =
+      cityscapes_label_ids(dir.path(), "train", "aachen", "aachen_000000_000019");
+  std::vector<testing::PaletteRgb> palette(8, testing::PaletteRgb{0, 0, 0});
+  palette[7] = {128, 64, 128};
+  testing::write_palette_png(label, filled_label(7), palette);
+  const std::string message = error_message([&] { open_cityscapes(dir.path(), "train").load(0); });
+  EXPECT_CONTAINS(message, label.string());
+  EXPECT_CONTAINS(message, "single-channel");
+  EXPECT_CONTAINS(message, "palette-indexed");
+}
+
 TEST(LoaderCityscapes, TruncatedImageNamesTheFile) {
   testing::ScratchDir dir("cityscapes");
   write_cityscapes(dir.path());
@@ -254,6 +272,103 @@ TEST(LoaderGtav, LoadsAllFilesAndResizesMismatchedLabels) {
   EXPECT_EQ(count_equal(first.label, 0), 4 * 16);
   EXPECT_EQ(count_equal(first.label, 11), 4 * 16);  // person (24)
   EXPECT_EQ(dataset.resized_label_count(), 1);
+}
+
+// The palette GTA5 label files carry: index = Cityscapes label id, colour =
+// its label colour (only the ids the fixtures use; the rest black), plus an
+// index 40 whose colour no Cityscapes label has.
+constexpr int kUnknownColourIndex = 40;
+std::vector<testing::PaletteRgb> gtav_palette() {
+  std::vector<testing::PaletteRgb> palette(kUnknownColourIndex + 1, testing::PaletteRgb{0, 0, 0});
+  palette[7] = {128, 64, 128};    // road
+  palette[24] = {220, 20, 60};    // person
+  palette[26] = {0, 0, 142};      // car
+  palette[17] = {153, 153, 153};  // pole
+  palette[18] = {153, 153, 153};  // polegroup: same colour as pole
+  palette[kUnknownColourIndex] = {1, 2, 3};
+  return palette;
+}
+
+// Rows 0-1 road, 2-3 car, 4-5 unlabeled (0), 6-7 polegroup (18).
+cv::Mat gtav_palette_indices() {
+  cv::Mat indices = filled_label(0);
+  indices.rowRange(0, 2).setTo(7);
+  indices.rowRange(2, 4).setTo(26);
+  indices.rowRange(6, 8).setTo(18);
+  return indices;
+}
+
+TEST(LoaderGtav, ReadsPaletteLabelsThroughTheCityscapesColours) {
+  testing::ScratchDir dir("gtav");
+  const fs::path root = dir.path();
+  write_png(root / "images" / "00001.png", fixture_image());
+  testing::write_palette_png(root / "labels" / "00001.png", gtav_palette_indices(), gtav_palette());
+  // A grey label-id file beside the palette ones still reads as before.
+  write_png(root / "images" / "00002.png", fixture_image());
+  write_png(root / "labels" / "00002.png", testing::two_band_label(26, 7, 4));
+  const Dataset dataset = open_gtav(root, "all");
+
+  const Sample palette = dataset.load(0);
+  expect_rgb_fixture_image(palette.image);
+  ASSERT_EQ(palette.label.type(), CV_8UC1);
+  ASSERT_EQ(palette.label.size(), palette.image.size());
+  EXPECT_EQ(count_equal(palette.label.rowRange(0, 2), 0), 2 * 16);    // road
+  EXPECT_EQ(count_equal(palette.label.rowRange(2, 4), 13), 2 * 16);   // car
+  EXPECT_EQ(count_equal(palette.label.rowRange(4, 6), 255), 2 * 16);  // black: ignored
+  // Polegroup's colour is pole's: it comes back as pole (train id 5).
+  EXPECT_EQ(count_equal(palette.label.rowRange(6, 8), 5), 2 * 16);
+
+  const Sample grey = dataset.load(1);
+  EXPECT_EQ(count_equal(grey.label.rowRange(0, 4), 13), 4 * 16);
+  EXPECT_EQ(count_equal(grey.label.rowRange(4, 8), 0), 4 * 16);
+  EXPECT_EQ(dataset.resized_label_count(), 0);
+}
+
+TEST(LoaderGtav, IgnoresThePaletteTransparencyChunk) {
+  testing::ScratchDir dir("gtav");
+  const fs::path root = dir.path();
+  write_png(root / "images" / "00001.png", fixture_image());
+  // Index 0 transparent, the rest opaque: OpenCV decodes this file to BGRA.
+  std::vector<uint8_t> alpha(gtav_palette().size(), 255);
+  alpha[0] = 0;
+  testing::write_palette_png(root / "labels" / "00001.png", gtav_palette_indices(), gtav_palette(), alpha);
+  ASSERT_EQ(cv::imread((root / "labels" / "00001.png").string(), cv::IMREAD_UNCHANGED).channels(), 4);
+
+  const Sample sample = open_gtav(root, "all").load(0);
+  ASSERT_EQ(sample.label.type(), CV_8UC1);
+  EXPECT_EQ(count_equal(sample.label.rowRange(0, 2), 0), 2 * 16);    // road
+  EXPECT_EQ(count_equal(sample.label.rowRange(2, 4), 13), 2 * 16);   // car
+  EXPECT_EQ(count_equal(sample.label.rowRange(4, 6), 255), 2 * 16);  // transparent black: ignored
+}
+
+TEST(LoaderGtav, ResizesPaletteLabelsLikeGreyOnes) {
+  testing::ScratchDir dir("gtav");
+  const fs::path root = dir.path();
+  write_png(root / "images" / "00001.png", fixture_image());
+  // 4x8 (half size): rows 0-1 person, rows 2-3 road.
+  testing::write_palette_png(root / "labels" / "00001.png",
+                             testing::two_band_label(24, 7, 2).rowRange(0, 4).colRange(0, 8),
+                             gtav_palette());
+  const Dataset dataset = open_gtav(root, "all");
+  const Sample sample = dataset.load(0);
+  ASSERT_EQ(sample.label.size(), sample.image.size());
+  EXPECT_EQ(count_equal(sample.label.rowRange(0, 4), 11), 4 * 16);  // person
+  EXPECT_EQ(count_equal(sample.label.rowRange(4, 8), 0), 4 * 16);   // road
+  EXPECT_EQ(dataset.resized_label_count(), 1);
+}
+
+TEST(LoaderGtav, UnknownPaletteColourNamesFileColourAndPlace) {
+  testing::ScratchDir dir("gtav");
+  const fs::path root = dir.path();
+  write_png(root / "images" / "00001.png", fixture_image());
+  cv::Mat indices = gtav_palette_indices();
+  indices.at<uint8_t>(5, 9) = kUnknownColourIndex;
+  const fs::path label = root / "labels" / "00001.png";
+  testing::write_palette_png(label, indices, gtav_palette());
+  const std::string message = error_message([&] { open_gtav(root, "all").load(0); });
+  EXPECT_CONTAINS(message, label.string());
+  EXPECT_CONTAINS(message, "RGB (1, 2, 3)");
+  EXPECT_CONTAINS(message, "x=9 y=5");
 }
 
 TEST(LoaderGtav, EmptySplitNameMeansAllAndOthersAreRejected) {

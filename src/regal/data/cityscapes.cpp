@@ -63,6 +63,44 @@ LabelMap cityscapes_label_map() {
   return map;
 }
 
+LabelColours cityscapes_label_colours() {
+  LabelColours colours;
+  // Ids 0..4 (unlabeled, ego vehicle, rectification border, out of roi,
+  // static) are all black; every one maps to the ignore index, so 0 serves.
+  colours.add({0, 0, 0}, 0)
+      .add({111, 74, 0}, 5)
+      .add({81, 0, 81}, 6)
+      .add({128, 64, 128}, 7)
+      .add({244, 35, 232}, 8)
+      .add({250, 170, 160}, 9)
+      .add({230, 150, 140}, 10)
+      .add({70, 70, 70}, 11)
+      .add({102, 102, 156}, 12)
+      .add({190, 153, 153}, 13)
+      .add({180, 165, 180}, 14)
+      .add({150, 100, 100}, 15)
+      .add({150, 120, 90}, 16)
+      // Pole (17) and polegroup (18) share this colour, so the palette cannot
+      // tell them apart: pole is the evaluated class, polegroup is ignored.
+      .add({153, 153, 153}, 17)
+      .add({250, 170, 30}, 19)
+      .add({220, 220, 0}, 20)
+      .add({107, 142, 35}, 21)
+      .add({152, 251, 152}, 22)
+      .add({70, 130, 180}, 23)
+      .add({220, 20, 60}, 24)
+      .add({255, 0, 0}, 25)
+      .add({0, 0, 142}, 26)
+      .add({0, 0, 70}, 27)
+      .add({0, 60, 100}, 28)
+      .add({0, 0, 90}, 29)
+      .add({0, 0, 110}, 30)
+      .add({0, 80, 100}, 31)
+      .add({0, 0, 230}, 32)
+      .add({119, 11, 32}, 33);
+  return colours;
+}
+
 Dataset open_cityscapes(const fs::path& root, const std::string& split) {
   require_directory(root, "cityscapes root");
   REGAL_CHECK(!split.empty(), "cityscapes: no split given; the splits are the subdirectories of ",

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "regal/data/dataset.h"
+#include "regal/data/label_colours.h"
 #include "regal/data/label_map.h"
 
 namespace regal::data {
@@ -19,6 +20,12 @@ DatasetInfo cityscapes_info();
 // rest (and 255) to the ignore index; values above 33 stay unmapped (errors).
 // Shared with GTAV, whose labels use the same ids.
 LabelMap cityscapes_label_map();
+
+// The official label colours (cityscapesScripts labels.py) to label ids
+// 0..33, for labels stored as colour or palette PNGs (GTA5 as distributed).
+// Colours shared by several ids decode to one of them: black (ids 0..4) to 0,
+// and (153, 153, 153) to 17 (pole) rather than 18 (polegroup).
+LabelColours cityscapes_label_colours();
 
 // requires: `root` holds leftImg8bit/<split> and gtFine/<split>.
 // ensures: samples sorted by <city>/<id>; sample id is the file stem without

@@ -41,12 +41,14 @@ std::string describe_size(const cv::Mat& mat) {
 }  // namespace
 
 Dataset::Dataset(DatasetInfo info, std::string split, std::vector<SampleFiles> files,
-                 LabelMap label_map, LabelSizeMismatch on_size_mismatch)
+                 LabelMap label_map, LabelSizeMismatch on_size_mismatch,
+                 std::optional<LabelColours> label_colours)
     : info_(std::move(info)),
       split_(std::move(split)),
       files_(std::move(files)),
       label_map_(std::move(label_map)),
       on_size_mismatch_(on_size_mismatch),
+      label_colours_(std::move(label_colours)),
       resized_labels_(std::make_shared<std::atomic<int>>(0)) {
   REGAL_CHECK(!files_.empty(), "split '", split_, "' of dataset '", info_.name, "' is empty");
   REGAL_CHECK(info_.num_classes() >= 1, "dataset '", info_.name, "' has no classes");
@@ -63,7 +65,17 @@ Sample Dataset::load(size_t index) const {
   cv::cvtColor(decode(sample_files.image, cv::IMREAD_COLOR, "image"), image, cv::COLOR_BGR2RGB);
 
   // UNCHANGED: label ids must reach the map as stored, never colour-converted.
-  const cv::Mat raw_label = decode(sample_files.label, cv::IMREAD_UNCHANGED, "label");
+  cv::Mat raw_label = decode(sample_files.label, cv::IMREAD_UNCHANGED, "label");
+  // imread expands palette-indexed PNGs to BGR; the colour table gives the ids
+  // back. Without one, the label map rejects the colour label naming the file.
+  // A palette with a transparency chunk comes back as BGRA: the alpha says
+  // nothing about the class, so it is dropped.
+  if (label_colours_ && raw_label.channels() == 4) {
+    cv::cvtColor(raw_label, raw_label, cv::COLOR_BGRA2BGR);
+  }
+  if (label_colours_ && raw_label.channels() == 3) {
+    raw_label = label_colours_->decode(raw_label, sample_files.label);
+  }
   cv::Mat label = label_map_.apply(raw_label, sample_files.label);
 
   if (label.size() != image.size()) {

@@ -1,18 +1,21 @@
 #pragma once
 // A labelled segmentation dataset split: the list of (image, label) files,
 // class names, palette, ignore index, and decoding through OpenCV with a
-// 256-entry label lookup table. Loaders (cityscapes, gtav, camvid, folder)
+// 256-entry label lookup table (after an optional colour table for labels
+// stored as colour or palette PNGs). Loaders (cityscapes, gtav, camvid, folder)
 // only build the file list and the DatasetInfo; decoding and checks live here.
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <opencv2/core/mat.hpp>
 
+#include "regal/data/label_colours.h"
 #include "regal/data/label_map.h"
 
 namespace regal::data {
@@ -48,8 +51,12 @@ enum class LabelSizeMismatch {
 class Dataset {
  public:
   // requires: files non-empty (an empty split is an error naming `split`).
+  // `label_colours`, when given, turns 3-channel labels (palette PNGs come out
+  // of imread as BGR) into raw ids before `label_map`; single-channel labels
+  // skip it. Without it a 3-channel label is an error.
   Dataset(DatasetInfo info, std::string split, std::vector<SampleFiles> files, LabelMap label_map,
-          LabelSizeMismatch on_size_mismatch = LabelSizeMismatch::kError);
+          LabelSizeMismatch on_size_mismatch = LabelSizeMismatch::kError,
+          std::optional<LabelColours> label_colours = std::nullopt);
 
   const DatasetInfo& info() const { return info_; }
   const std::string& split() const { return split_; }
@@ -59,8 +66,9 @@ class Dataset {
 
   // Decodes sample `index`: RGB image and train-id label of the same size.
   // throws regal::Error naming the file when it is unreadable/truncated, when
-  // sizes differ (unless resizing is allowed), or when a label value is
-  // outside the label map.
+  // sizes differ (unless resizing is allowed), when a label value is outside
+  // the label map, or when a 3-channel label holds a colour outside the colour
+  // table (or the dataset has none).
   Sample load(size_t index) const;
 
   // Labels resized so far (LabelSizeMismatch::kResizeNearest only).
@@ -72,6 +80,7 @@ class Dataset {
   std::vector<SampleFiles> files_;
   LabelMap label_map_;
   LabelSizeMismatch on_size_mismatch_;
+  std::optional<LabelColours> label_colours_;
   std::shared_ptr<std::atomic<int>> resized_labels_;
 };
 

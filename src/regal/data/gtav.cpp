@@ -27,8 +27,10 @@ Dataset open_gtav(const fs::path& root, const std::string& split) {
 
   DatasetInfo info = cityscapes_info();
   info.name = "gtav";
+  // GTA5 ships its labels as palette PNGs (index = label id, colour = the
+  // Cityscapes label colour), which imread hands back as BGR.
   return Dataset(std::move(info), kGtavSplit, std::move(files), cityscapes_label_map(),
-                 LabelSizeMismatch::kResizeNearest);
+                 LabelSizeMismatch::kResizeNearest, cityscapes_label_colours());
 }
 
 std::vector<std::string> gtav_splits(const fs::path& root) {

@@ -1,7 +1,9 @@
 #pragma once
 // GTA5 ("Playing for Data"): <root>/images/<name>.png with
-// <root>/labels/<name>.png of the same name, in Cityscapes label ids (grey
-// 8-bit), mapped to the 19 Cityscapes train ids. Some GTA5 labels differ in
+// <root>/labels/<name>.png of the same name, in Cityscapes label ids, mapped to
+// the 19 Cityscapes train ids. Labels as distributed are palette PNGs (index =
+// label id, colour = Cityscapes label colour) and are read through the colours;
+// grey 8-bit label-id PNGs are read as they are. Some GTA5 labels differ in
 // size from their image; they are resized (nearest) and counted.
 #include <filesystem>
 #include <string>
