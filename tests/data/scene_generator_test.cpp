@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -166,6 +167,54 @@ TEST(SceneGenerator, SourceIsCleanAndTargetIsNoisy) {
   EXPECT_GT(target, 2.0 * source);
 }
 
+// Median hue (degrees) of the pixels labelled `train_id` in the source images
+// of `split` (the source style rotates no hue); -1 when there are none.
+double median_thing_hue(const fs::path& root, const std::string& split, int count, int train_id) {
+  std::vector<float> hues;
+  for (int i = 0; i < count; ++i) {
+    const std::string id = split + "_0000" + std::to_string(i) + ".png";
+    const cv::Mat image = cv::imread((root / "source" / "images" / id).string());
+    const cv::Mat label = cv::imread((root / "source" / "labels" / id).string(), cv::IMREAD_GRAYSCALE);
+    cv::Mat unit, hsv;  // float HSV: hue in degrees [0, 360)
+    image.convertTo(unit, CV_32FC3, 1.0 / 255.0);
+    cv::cvtColor(unit, hsv, cv::COLOR_BGR2HSV);
+    std::vector<cv::Point> at;
+    cv::findNonZero(label == train_id, at);
+    for (const cv::Point& p : at) hues.push_back(hsv.at<cv::Vec3f>(p)[0]);
+  }
+  if (hues.empty()) return -1.0;
+  std::nth_element(hues.begin(), hues.begin() + static_cast<long>(hues.size() / 2), hues.end());
+  return hues[hues.size() / 2];
+}
+
+// Smallest angle between two hues, in degrees.
+double hue_distance(double a, double b) {
+  const double d = std::fmod(std::abs(a - b), 360.0);
+  return std::min(d, 360.0 - d);
+}
+
+TEST(SceneGenerator, ThingsAreTintedWithTheirClassHue) {
+  // Ten source images with the covering item cycle through all ten classes.
+  testing::ScratchDir dir("scenes-hue");
+  generate_scenes(tiny_options().source_train(10).thing_hue_jitter(0.0), dir.path());
+  for (int label = 0; label < kFashionMnistClasses; ++label) {
+    const double hue = median_thing_hue(dir.path(), "train", 10, kSceneFirstThing + label);
+    ASSERT_GE(hue, 0.0) << kSceneClassNames[static_cast<size_t>(kSceneFirstThing + label)] << " missing";
+    // 8-bit colours move the hue of dark, weakly saturated pixels a little.
+    EXPECT_LT(hue_distance(hue, kSceneThingHue[static_cast<size_t>(label)]), 4.0)
+        << kSceneClassNames[static_cast<size_t>(kSceneFirstThing + label)];
+  }
+  // Uninformative hues: the classes' medians scatter away from their base hues.
+  testing::ScratchDir any_dir("scenes-any-hue");
+  generate_scenes(tiny_options().source_train(10).thing_hue_jitter(180.0), any_dir.path());
+  int far = 0;
+  for (int label = 0; label < kFashionMnistClasses; ++label) {
+    const double hue = median_thing_hue(any_dir.path(), "train", 10, kSceneFirstThing + label);
+    if (hue_distance(hue, kSceneThingHue[static_cast<size_t>(label)]) > 20.0) ++far;
+  }
+  EXPECT_GE(far, 5);
+}
+
 TEST(SceneGenerator, ClassFrequenciesHaveALongTail) {
   // Default canvas; D_T and D_R of the quick config's size.
   testing::ScratchDir dir("scenes-tail");
@@ -311,6 +360,7 @@ TEST(SceneGenerator, FingerprintCoversWhatChangesTheBytes) {
   EXPECT_EQ(scenes_fingerprint(SceneOptions(base).out("x").threads(7).fashion_mnist_dir("/elsewhere")), fingerprint);
   EXPECT_NE(scenes_fingerprint(SceneOptions(base).seed(2)), fingerprint);
   EXPECT_NE(scenes_fingerprint(SceneOptions(base).width(96)), fingerprint);
+  EXPECT_NE(scenes_fingerprint(SceneOptions(base).thing_hue_jitter(5.0)), fingerprint);
   SceneOptions styled = base;
   styled.target_style().noise_sigma(3.0);
   EXPECT_NE(scenes_fingerprint(styled), fingerprint);
@@ -329,6 +379,7 @@ TEST(SceneGenerator, RejectsOutOfRangeOptionsNamingTheKey) {
   EXPECT_NE(message_of(SceneOptions().items_min(5).items_max(2)).find("scenes.items_max = 2"), std::string::npos);
   EXPECT_NE(message_of(SceneOptions().target_d_s(0)).find("scenes.target_d_s = 0"), std::string::npos);
   EXPECT_NE(message_of(SceneOptions().band_heights({0.5, 0.5})).find("scenes.band_heights"), std::string::npos);
+  EXPECT_NE(message_of(SceneOptions().thing_hue_jitter(200.0)).find("scenes.thing_hue_jitter = 200"), std::string::npos);
   SceneOptions noisy;
   noisy.target_style().noise_sigma(-1.0);
   EXPECT_NE(message_of(noisy).find("scenes.target_style.noise_sigma = -1"), std::string::npos);

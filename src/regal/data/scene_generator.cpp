@@ -429,7 +429,9 @@ RenderedScene render_scene(const DomainContext& context, const InstancePool& poo
       x0 = static_cast<int>(std::floor(rng.uniform(-0.25 * w, cols - 0.75 * w)));
       y0 = static_cast<int>(std::floor(rng.uniform(-0.25 * h, rows - 0.75 * h)));
     }
-    const cv::Vec3f tint = hsv_to_rgb(static_cast<float>(rng.uniform(0.0, 360.0)),
+    const double hue = kSceneThingHue[static_cast<size_t>(fashion_label)] + style.hue_shift() +
+                       rng.uniform(-o.thing_hue_jitter(), o.thing_hue_jitter());
+    const cv::Vec3f tint = hsv_to_rgb(static_cast<float>(std::fmod(hue + 720.0, 360.0)),
                                       static_cast<float>(style.tint_strength() * rng.uniform(0.6, 1.0)),
                                       static_cast<float>(rng.uniform(0.5, 1.0)));
     paste_item(image, scene.label, pool.data->images.image(instance), cv::Rect(x0, y0, w, h), flip, tint,
@@ -500,6 +502,7 @@ json options_json(const SceneOptions& o) {
           {"thing_scale_max", o.thing_scale_max()},
           {"thing_scale_decay", o.thing_scale_decay()},
           {"thing_zipf_exponent", o.thing_zipf_exponent()},
+          {"thing_hue_jitter", o.thing_hue_jitter()},
           {"thing_threshold", o.thing_threshold()},
           {"cover_all_things", o.cover_all_things()},
           {"source_style", style_json(o.source_style())},
@@ -686,6 +689,7 @@ void SceneOptions::validate() const {
   check_range("scenes.thing_scale_max", thing_scale_max(), thing_scale_min(), 2.0);
   check_range("scenes.thing_scale_decay", thing_scale_decay(), 0.05, 1.0);
   check_range("scenes.thing_zipf_exponent", thing_zipf_exponent(), 0.0, 5.0);
+  check_range("scenes.thing_hue_jitter", thing_hue_jitter(), 0.0, 180.0);
   check_range("scenes.thing_threshold", thing_threshold(), 0.01, 0.99);
   source_style().validate("scenes.source_style");
   target_style().validate("scenes.target_style");
@@ -860,6 +864,15 @@ SceneReport generate_scenes(const SceneOptions& options, const fs::path& out, co
       }
     }
   };
+  // OpenCV builds the Ziggurat tables of its normal generator lazily, behind a
+  // plain static flag: workers reaching the first RNG::fill(NORMAL) together
+  // can read half-built tables and draw other numbers (seen as one-pixel
+  // differences between same-seed runs). Building them here, on one thread,
+  // keeps the bytes independent of scheduling.
+  {
+    cv::Mat warm(1, 1, CV_32F);
+    cv::RNG(1).fill(warm, cv::RNG::NORMAL, 0.0, 1.0);
+  }
   const int threads = resolve_threads(options.threads(), jobs.size());
   std::vector<std::thread> workers;
   for (int t = 1; t < threads; ++t) workers.emplace_back(work);

@@ -150,6 +150,7 @@ data::SceneOptions scene_options_from_yaml(const YAML::Node& scenes, const std::
       {"thing_scale_max", real(&O::thing_scale_max)},
       {"thing_scale_decay", real(&O::thing_scale_decay)},
       {"thing_zipf_exponent", real(&O::thing_zipf_exponent)},
+      {"thing_hue_jitter", real(&O::thing_hue_jitter)},
       {"thing_threshold", real(&O::thing_threshold)},
       {"cover_all_things",
        [&](const YAML::Node& v, const std::string& k) { o.cover_all_things(in.scalar<bool>(v, k, "true or false")); }},
