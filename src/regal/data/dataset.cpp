@@ -1,6 +1,8 @@
 #include "regal/data/dataset.h"
 
 #include <system_error>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include <opencv2/core.hpp>
@@ -36,6 +38,58 @@ cv::Mat decode(const fs::path& file, int flags, const char* what) {
 
 std::string describe_size(const cv::Mat& mat) {
   return std::to_string(mat.cols) + "x" + std::to_string(mat.rows);
+}
+
+Dataset open_split(const DatasetSpec& spec) {
+  if (spec.type == "cityscapes") {
+    return open_cityscapes(spec.root, spec.split);
+  }
+  if (spec.type == "gtav") {
+    return open_gtav(spec.root, spec.split);
+  }
+  if (spec.type == "camvid") {
+    return open_camvid(spec.root, spec.split);
+  }
+  if (spec.type == "folder") {
+    return open_folder(spec.root, spec.split);
+  }
+  REGAL_FAIL("unknown dataset type '", spec.type, "': expected cityscapes, gtav, camvid or folder");
+}
+
+// The samples of `whole` named by spec.ids, in the order listed. Every id
+// missing from the split is collected first, so one error reports them all.
+Dataset select_ids(const Dataset& whole, const DatasetSpec& spec) {
+  std::unordered_map<std::string, size_t> index_of;
+  index_of.reserve(whole.size());
+  for (size_t i = 0; i < whole.size(); ++i) {
+    index_of.emplace(whole.files(i).id, i);
+  }
+  constexpr size_t kShown = 5;
+  std::vector<std::string> missing;
+  std::unordered_set<std::string> listed;
+  std::vector<SampleFiles> files;
+  files.reserve(spec.ids.size());
+  for (const std::string& id : spec.ids) {
+    REGAL_CHECK(listed.insert(id).second, "sample id '", id, "' is listed twice for split '",
+                spec.split, "' of ", spec.root);
+    const auto found = index_of.find(id);
+    if (found == index_of.end()) {
+      missing.push_back(id);
+    } else {
+      files.push_back(whole.files(found->second));
+    }
+  }
+  if (!missing.empty()) {
+    std::string shown;
+    for (size_t i = 0; i < missing.size() && i < kShown; ++i) {
+      shown += (shown.empty() ? "'" : ", '") + missing[i] + "'";
+    }
+    if (missing.size() > kShown) shown += ", ...";
+    REGAL_FAIL(missing.size(), " of ", spec.ids.size(), " listed sample ids are not in split '",
+               spec.split, "' of ", spec.type, " dataset ", spec.root, " (", whole.size(),
+               " samples): ", shown);
+  }
+  return whole.with_files(std::move(files));
 }
 
 }  // namespace
@@ -91,20 +145,16 @@ Sample Dataset::load(size_t index) const {
   return {sample_files.id, image, label};
 }
 
+Dataset Dataset::with_files(std::vector<SampleFiles> files) const {
+  return Dataset(info_, split_, std::move(files), label_map_, on_size_mismatch_, label_colours_);
+}
+
 Dataset open_dataset(const DatasetSpec& spec) {
-  if (spec.type == "cityscapes") {
-    return open_cityscapes(spec.root, spec.split);
+  Dataset whole = open_split(spec);
+  if (spec.ids.empty()) {
+    return whole;
   }
-  if (spec.type == "gtav") {
-    return open_gtav(spec.root, spec.split);
-  }
-  if (spec.type == "camvid") {
-    return open_camvid(spec.root, spec.split);
-  }
-  if (spec.type == "folder") {
-    return open_folder(spec.root, spec.split);
-  }
-  REGAL_FAIL("unknown dataset type '", spec.type, "': expected cityscapes, gtav, camvid or folder");
+  return select_ids(whole, spec);
 }
 
 std::vector<std::string> dataset_splits(const std::string& type, const fs::path& root) {

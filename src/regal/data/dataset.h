@@ -74,6 +74,10 @@ class Dataset {
   // Labels resized so far (LabelSizeMismatch::kResizeNearest only).
   int resized_label_count() const { return resized_labels_->load(); }
 
+  // The same split, classes and decoding over `files` (a subset, for the
+  // role splits). requires: files non-empty.
+  Dataset with_files(std::vector<SampleFiles> files) const;
+
  private:
   DatasetInfo info_;
   std::string split_;
@@ -85,14 +89,19 @@ class Dataset {
 };
 
 // Which loader and where. `type` is one of cityscapes | gtav | camvid | folder.
+// `ids`, when given, keeps only those samples of `split`, in that order (the
+// role splits of ALGORITHM.md §1); empty means the whole split.
 struct DatasetSpec {
   std::string type;
   std::filesystem::path root;
   std::string split;
+  std::vector<std::string> ids = {};
 };
 
-// Opens one split. throws regal::Error for an unknown type, a missing root, an
-// image without label (or the reverse), or an empty split.
+// Opens one split, or the listed samples of it. throws regal::Error for an
+// unknown type, a missing root, an image without label (or the reverse), an
+// empty split, an id listed twice, or ids the split does not have (naming how
+// many, the first few, the split and the root).
 Dataset open_dataset(const DatasetSpec& spec);
 
 // The split names a dataset at `root` offers (for inspect-dataset).

@@ -9,6 +9,7 @@
 #include "regal/core/error.h"
 #include "regal/core/progress.h"
 #include "regal/data/sample_store.h"
+#include "regal/experiment/role_split_file.h"
 #include "regal/experiment/supervised_jobs.h"
 #include "regal/metrics/iou.h"
 #include "regal/nn/fpn.h"
@@ -19,12 +20,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// requires: ensure_role_splits(config) has run when the roles are drawn.
 std::unique_ptr<data::SampleStore> open_store(const RunConfig& config, const std::string& role) {
+  const data::DatasetSpec spec = config.target.spec(role);
   // The pretrain section says whether decoded images fit in memory.
-  auto store = std::make_unique<data::SampleStore>(data::open_dataset(config.target.spec(role)),
-                                                   config.pretrain.options.cache_images());
-  spdlog::info("{}: {} images ({} {})", role, store->size(), config.target.root.string(),
-               config.target.splits.at(role));
+  auto store = std::make_unique<data::SampleStore>(data::open_dataset(spec), config.pretrain.options.cache_images());
+  if (spec.ids.empty()) {
+    spdlog::info("{}: {} images ({} {})", role, store->size(), spec.root.string(), spec.split);
+  } else {
+    spdlog::info("{}: {} images ({} {}, ids from {})", role, store->size(), spec.root.string(), spec.split,
+                 config.target.role_splits->file.string());
+  }
   return store;
 }
 
@@ -54,7 +60,9 @@ at::Tensor frequencies_of(const data::SampleStore& d_t, const data::SampleStore&
 
 }  // namespace
 
-at::Tensor target_class_frequencies(const RunConfig& config) {
+at::Tensor target_class_frequencies(const RunConfig& config_in) {
+  RunConfig config = config_in;
+  ensure_role_splits(config);
   const auto d_t = open_store(config, "d_t");
   const auto d_r = open_store(config, "d_r");
   return frequencies_of(*d_t, *d_r);
@@ -82,6 +90,7 @@ loop::PolicyTrainingResult run_train_policy(const RunConfig& config_in, const Po
   // Without the pretrained net nothing can run: say so before generating scenes.
   const auto pretrained = pretrained_checkpoint(config);
   ensure_scenes(config);
+  ensure_role_splits(config);
   const auto d_t = open_store(config, "d_t");
   const auto d_s = open_store(config, "d_s");
   const auto d_r = open_store(config, "d_r");
@@ -146,6 +155,7 @@ nlohmann::json run_evaluate(const RunConfig& config_in, const EvaluateRequest& r
   const auto device = resolve_device(config.device);
   const auto pretrained = pretrained_checkpoint(config);
   ensure_scenes(config);
+  ensure_role_splits(config);
   loop::EvaluationJob job;
   job.pretrained = pretrained;
   if (method == loop::Method::kPolicy) {

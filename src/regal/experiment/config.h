@@ -25,15 +25,40 @@ YAML::Node load_yaml(const std::filesystem::path& file);
 // The `scenes:` section (config_scenes.cpp). `file` is used in messages.
 data::SceneOptions scene_options_from_yaml(const YAML::Node& scenes, const std::string& file);
 
+// `target.roles_from` and its keys: the roles D_T, D_S, D_R, D_V drawn from
+// one directory split and kept in a split file (ALGORITHM.md §1; see
+// experiment/role_split_file.h for when the file is drawn and read).
+struct RoleSplitConfig {
+  std::string roles_from;                  // the directory split, e.g. "train"
+  std::map<std::string, int64_t> counts;   // role -> images; all four roles
+  std::filesystem::path file;              // `split_file`
+  // The config file's top-level seed, not a --seed override: evaluation runs
+  // over several seeds must share one split file.
+  uint64_t seed = 0;
+};
+
 // One domain's dataset: loader type, root, and split names by role
 // (source: train, val; target: d_t, d_s, d_r, d_v, val).
 struct DomainConfig {
   std::string type = "folder";
   std::filesystem::path root;
+  // role -> directory split; the drawn roles map to role_splits->roles_from.
   std::map<std::string, std::string> splits;
-  // requires: role is one of the roles above; throws naming the role otherwise.
+  // Target only: set when the roles come from a split file.
+  std::optional<RoleSplitConfig> role_splits;
+  // role -> sample ids of the drawn roles, filled by ensure_role_splits.
+  std::map<std::string, std::vector<std::string>> role_ids;
+  // requires: role is one of the roles above, and for a drawn role that
+  // ensure_role_splits has filled role_ids. ensures: a drawn role's spec
+  // carries its ids. throws naming the role otherwise.
   data::DatasetSpec spec(const std::string& role) const;
 };
+
+// The four target roles drawn from the split file, in draw order.
+inline const std::vector<std::string>& drawn_roles() {
+  static const std::vector<std::string> roles = {"d_t", "d_s", "d_r", "d_v"};
+  return roles;
+}
 
 // The segmentation net, before the class count is known.
 struct ModelConfig {

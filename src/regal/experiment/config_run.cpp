@@ -14,16 +14,72 @@ namespace {
 using yaml_fields::check_keys;
 using yaml_fields::read;
 
+bool has_key(const YAML::Node& node, const std::string& key) {
+  return node && node.IsMap() && node[key];
+}
+
+// `roles_from`, `role_counts` and `split_file`: the drawn roles replace their
+// directory-split keys, so naming both is an error rather than a silent pick.
+RoleSplitConfig read_role_splits(const YAML::Node& node, const std::string& section,
+                                 const std::vector<std::string>& drawable, const std::string& file, uint64_t seed) {
+  RoleSplitConfig role_splits;
+  role_splits.seed = seed;
+  role_splits.roles_from = read<std::string>(node, "roles_from", "", file, section);
+  REGAL_CHECK(!role_splits.roles_from.empty(), file, ": '", section, ".roles_from' must name a directory split");
+  std::string listed;
+  for (const auto& role : drawable) {
+    listed += (listed.empty() ? "" : ", ") + role;
+    REGAL_CHECK(!has_key(node, role), file, ": '", section, ".", role, "' names a directory split, but '", section,
+                ".roles_from' draws ", role, " from '", role_splits.roles_from, "' into the split file; remove '",
+                section, ".", role, "'");
+  }
+
+  const std::string counts_section = section + ".role_counts";
+  REGAL_CHECK(has_key(node, "role_counts"), file, ": '", counts_section, "' is required with '", section,
+              ".roles_from': the number of images of each of ", listed);
+  const YAML::Node counts = node["role_counts"];
+  REGAL_CHECK(counts.IsMap(), file, ": '", counts_section, "' must be a mapping {", listed, "} of image counts");
+  check_keys(counts, std::set<std::string>(drawable.begin(), drawable.end()), file, counts_section);
+  for (const auto& role : drawable) {
+    REGAL_CHECK(counts[role], file, ": '", counts_section, ".", role,
+                "' is missing: give the image count of every one of ", listed);
+    role_splits.counts[role] = yaml_fields::read_positive<int64_t>(counts, role, 0, file, counts_section);
+  }
+
+  REGAL_CHECK(has_key(node, "split_file"), file, ": '", section, ".split_file' is required with '", section,
+              ".roles_from': the JSON file that keeps the drawn ids (e.g. runs/<name>/splits.json)");
+  role_splits.file = read<std::string>(node, "split_file", "", file, section);
+  REGAL_CHECK(!role_splits.file.empty(), file, ": '", section, ".split_file' must not be empty");
+  return role_splits;
+}
+
+// `drawable`: the roles that `roles_from` may draw (target only; empty for the
+// source, which then rejects the split-file keys as unknown).
 DomainConfig read_domain(const YAML::Node& node, const std::string& section, const std::vector<std::string>& roles,
-                         const std::string& file) {
+                         const std::vector<std::string>& drawable, const std::string& file, uint64_t seed) {
   std::set<std::string> allowed = {"type", "root"};
   allowed.insert(roles.begin(), roles.end());
+  if (!drawable.empty()) allowed.insert({"roles_from", "role_counts", "split_file"});
   check_keys(node, allowed, file, section);
   DomainConfig domain;
   domain.type = read<std::string>(node, "type", "folder", file, section);
   domain.root = read<std::string>(node, "root", "", file, section);
   for (const auto& role : roles) {
     domain.splits[role] = read<std::string>(node, role, role, file, section);
+  }
+  if (has_key(node, "roles_from")) {
+    domain.role_splits = read_role_splits(node, section, drawable, file, seed);
+    for (const auto& role : drawable) domain.splits[role] = domain.role_splits->roles_from;
+    // Scoring on images the roles were drawn from would score on training data.
+    const auto val = domain.splits.find("val");
+    REGAL_CHECK(val == domain.splits.end() || val->second != domain.role_splits->roles_from, file, ": '", section,
+                ".val' is '", val->second, "', the split the roles are drawn from ('", section,
+                ".roles_from'); score on another split");
+  } else {
+    for (const char* key : {"role_counts", "split_file"}) {
+      REGAL_CHECK(!has_key(node, key), file, ": '", section, ".", key, "' needs '", section,
+                  ".roles_from' (the directory split the roles are drawn from)");
+    }
   }
   return domain;
 }
@@ -71,7 +127,16 @@ TrainSection read_train(const YAML::Node& node, const std::string& section, cons
 data::DatasetSpec DomainConfig::spec(const std::string& role) const {
   const auto it = splits.find(role);
   REGAL_CHECK(it != splits.end(), "no split configured for role '", role, "' of dataset ", root);
-  return data::DatasetSpec{type, root, it->second};
+  data::DatasetSpec spec{type, root, it->second};
+  if (role_splits && role_splits->counts.count(role) > 0) {
+    // Opening the whole of roles_from instead would train or evaluate on the
+    // wrong images without a word, so a missing ensure_role_splits is an error.
+    const auto ids = role_ids.find(role);
+    REGAL_CHECK(ids != role_ids.end(), "role '", role, "' of dataset ", root, " comes from the split file ",
+                role_splits->file, ", which has not been read (call ensure_role_splits first)");
+    spec.ids = ids->second;
+  }
+  return spec;
 }
 
 nn::FpnOptions ModelConfig::fpn_options(int num_classes) const {
@@ -96,8 +161,9 @@ RunConfig load_run_config(const std::filesystem::path& file_path) {
     config.scenes = scene_options_from_yaml(root["scenes"], file);
   }
   REGAL_CHECK(root["source"] && root["target"], file, ": needs 'source' and 'target' dataset sections");
-  config.source = read_domain(root["source"], "source", {"train", "val"}, file);
-  config.target = read_domain(root["target"], "target", {"d_t", "d_s", "d_r", "d_v", "val"}, file);
+  config.source = read_domain(root["source"], "source", {"train", "val"}, {}, file, config.seed);
+  config.target = read_domain(root["target"], "target", {"d_t", "d_s", "d_r", "d_v", "val"}, drawn_roles(), file,
+                              config.seed);
 
   const YAML::Node model = root["model"];
   check_keys(model, {"backbone", "fpn_channels", "dropout", "backbone_weights"}, file, "model");

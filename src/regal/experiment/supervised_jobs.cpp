@@ -10,6 +10,7 @@
 #include "regal/core/error.h"
 #include "regal/core/progress.h"
 #include "regal/data/sample_store.h"
+#include "regal/experiment/role_split_file.h"
 #include "regal/nn/backbone_weights.h"
 #include "regal/nn/fpn.h"
 #include "regal/train/checkpoint.h"
@@ -53,17 +54,25 @@ struct PreparedJob {
   nn::Fpn net{nullptr};
 };
 
-PreparedJob prepare(const RunConfig& config, const TrainSection& section, const data::DatasetSpec& train_spec,
-                    const data::DatasetSpec& val_spec) {
+// `train_domain` and `train_role` name the training data; the specs are made
+// here, once the scenes exist and the role split file has been read.
+PreparedJob prepare(RunConfig& config, const TrainSection& section, DomainConfig RunConfig::*train_domain,
+                    const std::string& train_role) {
   set_thread_count(config.threads);
   PreparedJob job;
   job.device = resolve_device(config.device);
   ensure_scenes(config);
+  // Pretraining reads no drawn role (source train, target val): it neither
+  // needs the split file nor writes it.
+  if (train_domain == &RunConfig::target) ensure_role_splits(config);
+  const data::DatasetSpec train_spec = (config.*train_domain).spec(train_role);
+  const data::DatasetSpec val_spec = config.target.spec("val");
   job.train_set = std::make_unique<data::SampleStore>(data::open_dataset(train_spec), section.options.cache_images());
   job.val_set = std::make_unique<data::SampleStore>(data::open_dataset(val_spec), section.options.cache_images());
   const int num_classes = job.train_set->dataset().info().num_classes();
-  spdlog::info("train: {} images ({} {}), val: {} images ({} {})", job.train_set->size(), train_spec.root.string(),
-               train_spec.split, job.val_set->size(), val_spec.root.string(), val_spec.split);
+  spdlog::info("train: {} images ({} {}{}), val: {} images ({} {})", job.train_set->size(),
+               train_spec.root.string(), train_spec.split, train_spec.ids.empty() ? "" : ", " + train_role + " ids",
+               job.val_set->size(), val_spec.root.string(), val_spec.split);
   torch::manual_seed(section.options.seed());
   job.net = nn::Fpn(config.model.fpn_options(num_classes));
   spdlog::info("net: {}", job.net->summary());
@@ -122,7 +131,7 @@ JobReport finish(const RunConfig& config, const TrainSection& section, const std
 JobReport run_pretrain(const RunConfig& config_in, const JobOverrides& overrides) {
   RunConfig config = config_in;
   apply_overrides(config, config.pretrain, overrides);
-  auto job = prepare(config, config.pretrain, config.source.spec("train"), config.target.spec("val"));
+  auto job = prepare(config, config.pretrain, &RunConfig::source, "train");
   if (!config.model.backbone_weights.empty()) {
     const auto loaded = nn::load_backbone_weights(job.net, config.model.backbone_weights);
     spdlog::info("backbone weights: {} tensors from {}", loaded.loaded, config.model.backbone_weights.string());
@@ -133,7 +142,7 @@ JobReport run_pretrain(const RunConfig& config_in, const JobOverrides& overrides
 JobReport run_train_supervised(const RunConfig& config_in, const JobOverrides& overrides) {
   RunConfig config = config_in;
   apply_overrides(config, config.supervised, overrides);
-  auto job = prepare(config, config.supervised, config.target.spec("d_v"), config.target.spec("val"));
+  auto job = prepare(config, config.supervised, &RunConfig::target, "d_v");
   if (config.supervised.init == "pretrained" && !overrides.resume) {
     const fs::path pretrained = config.pretrain.out / "best.pt";
     REGAL_CHECK(fs::exists(pretrained), "supervised.init is 'pretrained' but ", pretrained,
