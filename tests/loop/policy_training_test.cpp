@@ -257,6 +257,7 @@ TEST(EvaluationRun, RunsEveryMethodAndWritesResults) {
     if (method == Method::kPolicy) job.policy = policy;
     job.class_frequencies = torch::tensor({0.5, 0.3, 0.2}, torch::kDouble);
     job.out_file = world.dir.path() / "eval" / (to_string(method) + ".json");
+    job.data = {{"d_v", {{"fingerprint", "0123456789abcdef"}}}};
     const auto options = EvaluationOptions()
                              .method(method)
                              .region({16, 16})
@@ -272,6 +273,7 @@ TEST(EvaluationRun, RunsEveryMethodAndWritesResults) {
     const auto written = nlohmann::json::parse(read_file(job.out_file));
     EXPECT_EQ(written, result);
     EXPECT_EQ(written.at("method"), to_string(method));
+    EXPECT_EQ(written.at("data"), job.data);
     EXPECT_EQ(written.at("labelled_regions").size(), 6u);
     EXPECT_EQ(written.at("labelled_regions_count"), 6);
     EXPECT_EQ(written.at("rare_classes"), nlohmann::json({"class2", "class1"}));

@@ -10,6 +10,7 @@
 #include "regal/core/progress.h"
 #include "regal/data/sample_store.h"
 #include "regal/experiment/role_split_file.h"
+#include "regal/experiment/run_data_record.h"
 #include "regal/experiment/supervised_jobs.h"
 #include "regal/metrics/iou.h"
 #include "regal/nn/fpn.h"
@@ -32,6 +33,11 @@ std::unique_ptr<data::SampleStore> open_store(const RunConfig& config, const std
                  config.target.role_splits->file.string());
   }
   return store;
+}
+
+// `store` was opened by open_store(config, role).
+RunSplit run_split(const RunConfig& config, const std::string& role, const data::SampleStore& store) {
+  return {role, config.target.spec(role), &store.dataset()};
 }
 
 fs::path pretrained_checkpoint(const RunConfig& config) {
@@ -103,8 +109,13 @@ loop::PolicyTrainingResult run_train_policy(const RunConfig& config_in, const Po
   if (!overrides.resume) {
     REGAL_CHECK(!fs::exists(out / "checkpoint" / "progress.json"), out,
                 " already holds a policy-training run; pass --resume to continue it, or remove the directory");
-    write_file_atomically(out / "config.yaml", read_file(config.file));
   }
+  // Before config.yaml and meta.json: resuming on other data must fail with
+  // the run as it was.
+  record_run_data(out,
+                  {run_split(config, "d_t", *d_t), run_split(config, "d_s", *d_s), run_split(config, "d_r", *d_r)},
+                  overrides.resume);
+  if (!overrides.resume) write_file_atomically(out / "config.yaml", read_file(config.file));
   const nlohmann::json meta = {{"config", config.file.string()},
                                {"dataset", info.name},
                                {"classes", info.class_names},
@@ -174,6 +185,12 @@ nlohmann::json run_evaluate(const RunConfig& config_in, const EvaluateRequest& r
   job.out_file = request.out ? *request.out
                              : config.evaluate.out / fmt::format("{}-{}-seed{}.json", loop::to_string(method),
                                                                  budget_tag, config.seed);
+  // No run directory to record in: the results carry the fingerprints of
+  // every split read (d_t and d_r give the class frequencies, d_s the state,
+  // d_r early stopping, d_v the pool, val the scores).
+  job.data = split_fingerprints({run_split(config, "d_t", *d_t), run_split(config, "d_s", *d_s),
+                                 run_split(config, "d_r", *d_r), run_split(config, "d_v", *d_v),
+                                 run_split(config, "val", *val)});
   auto net = make_net(config, d_v->dataset().info().num_classes());
   spdlog::info("device: {}", describe_device(device));
   const loop::EvaluationData data{d_v.get(), d_s.get(), d_r.get(), val.get()};

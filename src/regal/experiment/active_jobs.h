@@ -27,8 +27,10 @@ struct PolicyOverrides {
   bool resume = false;
 };
 
-// Writes <out>/config.yaml, meta.json (class frequencies and wIoU weights of
-// D_T and D_R), log.csv, episodes.csv, best_policy.pt, checkpoint/.
+// Writes <out>/data.json (D_T, D_S and D_R: run_data_record.h), config.yaml,
+// meta.json (class frequencies and wIoU weights of D_T and D_R), log.csv,
+// episodes.csv, best_policy.pt, checkpoint/. With overrides.resume, data.json
+// is checked first: a run whose data has changed is an error, nothing touched.
 // throws: regal::Error (config, data, a missing pretrained net, resume).
 loop::PolicyTrainingResult run_train_policy(const RunConfig& config, const PolicyOverrides& overrides);
 
@@ -42,7 +44,8 @@ struct EvaluateRequest {
   std::optional<int> threads;
 };
 
-// One evaluation run; returns the JSON it wrote.
+// One evaluation run; returns the JSON it wrote, whose "data" holds the
+// fingerprints of the splits read (split_fingerprints in run_data_record.h).
 nlohmann::json run_evaluate(const RunConfig& config, const EvaluateRequest& request);
 
 // Pixel frequencies of the classes in the labelled ground truth of D_T and

@@ -11,6 +11,7 @@
 #include "regal/core/progress.h"
 #include "regal/data/sample_store.h"
 #include "regal/experiment/role_split_file.h"
+#include "regal/experiment/run_data_record.h"
 #include "regal/nn/backbone_weights.h"
 #include "regal/nn/fpn.h"
 #include "regal/train/checkpoint.h"
@@ -49,6 +50,8 @@ namespace {
 
 struct PreparedJob {
   c10::Device device{c10::kCPU};
+  data::DatasetSpec train_spec;
+  data::DatasetSpec val_spec;
   std::unique_ptr<data::SampleStore> train_set;
   std::unique_ptr<data::SampleStore> val_set;
   nn::Fpn net{nullptr};
@@ -65,8 +68,10 @@ PreparedJob prepare(RunConfig& config, const TrainSection& section, DomainConfig
   // Pretraining reads no drawn role (source train, target val): it neither
   // needs the split file nor writes it.
   if (train_domain == &RunConfig::target) ensure_role_splits(config);
-  const data::DatasetSpec train_spec = (config.*train_domain).spec(train_role);
-  const data::DatasetSpec val_spec = config.target.spec("val");
+  job.train_spec = (config.*train_domain).spec(train_role);
+  job.val_spec = config.target.spec("val");
+  const data::DatasetSpec& train_spec = job.train_spec;
+  const data::DatasetSpec& val_spec = job.val_spec;
   job.train_set = std::make_unique<data::SampleStore>(data::open_dataset(train_spec), section.options.cache_images());
   job.val_set = std::make_unique<data::SampleStore>(data::open_dataset(val_spec), section.options.cache_images());
   const int num_classes = job.train_set->dataset().info().num_classes();
@@ -85,6 +90,11 @@ JobReport finish(const RunConfig& config, const TrainSection& section, const std
   REGAL_CHECK(overrides.resume || !fs::exists(section.out / "last.pt"), section.out,
               " already holds a training run; pass --resume to continue it, or remove the directory");
   fs::create_directories(section.out);
+  // First, so that resuming on other data fails before the run is touched.
+  record_run_data(section.out,
+                  {{"train", job.train_spec, &job.train_set->dataset()},
+                   {"val", job.val_spec, &job.val_set->dataset()}},
+                  overrides.resume);
   write_file_atomically(section.out / "config.yaml", read_file(config.file));
   train::TrainJob train_job{name, section.out, section.options, overrides.resume};
   JobReport report;

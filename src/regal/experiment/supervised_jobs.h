@@ -37,7 +37,9 @@ struct JobReport {
   int64_t parameters = 0;
 };
 
-// Each writes <out>/config.yaml, log.csv, best.pt, last.pt, summary.json.
+// Each writes <out>/data.json (run_data_record.h), config.yaml, log.csv,
+// best.pt, last.pt, summary.json. With overrides.resume, data.json is checked
+// first: a run whose data has changed is an error and nothing is touched.
 JobReport run_pretrain(const RunConfig& config, const JobOverrides& overrides);
 JobReport run_train_supervised(const RunConfig& config, const JobOverrides& overrides);
 

@@ -235,6 +235,7 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
                        {"final_training", seconds_final_train},
                        {"scoring", seconds_score},
                        {"total", seconds_since(start)}};
+  if (!job.data.is_null()) result["data"] = job.data;
   write_file_atomically(job.out_file, result.dump(2) + "\n");
   spdlog::info("evaluate {} ({} regions): val mIoU {:.2f}% wIoU {:.2f}%, rarest {} classes {:.2f}%, train mIoU "
                "{:.2f}% | {} -> {}",

@@ -48,6 +48,9 @@ struct EvaluationJob {
   std::optional<std::filesystem::path> policy;  // DqnTrainer archive (ralis only)
   at::Tensor class_frequencies;                 // [C] float64: wIoU weights and rarest classes
   std::filesystem::path out_file;               // results JSON (written atomically)
+  // Which data the run read (the caller's description, e.g. fingerprints of
+  // the splits); written under "data" when not null.
+  nlohmann::json data;
 };
 
 // Runs the evaluation and writes job.out_file. The JSON holds the method,
