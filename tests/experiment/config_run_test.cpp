@@ -8,24 +8,13 @@
 #include "regal/core/error.h"
 #include "regal/experiment/config.h"
 #include "regal/experiment/supervised_jobs.h"
+#include "experiment/config_errors.h"
 #include "support/test_support.h"
 
 namespace regal::experiment {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string load_error(const std::string& yaml) {
-  testing::ScratchDir dir("config");
-  const auto file = dir.path() / "bad.yaml";
-  write_file_atomically(file, yaml);
-  try {
-    load_run_config(file);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 constexpr const char* kMinimal =
     "source: {root: data/s}\n"
