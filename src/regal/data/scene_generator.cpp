@@ -326,8 +326,15 @@ void paste_item(cv::Mat& image, cv::Mat& label, const cv::Mat& item28, const cv:
                 const cv::Vec3f& tint, int train_id, const SceneOptions& o, const SceneStyle& style) {
   const cv::Rect visible = rect & cv::Rect(0, 0, image.cols, image.rows);
   if (visible.empty()) return;
-  cv::Mat source = item28;
-  if (flip) cv::flip(item28, source, 1);
+  // Never flip into item28's buffer: it is the shared Fashion-MNIST image
+  // (a header copy would make cv::flip write in place, racing with other
+  // workers and changing the item for every later scene).
+  cv::Mat source;
+  if (flip) {
+    cv::flip(item28, source, 1);
+  } else {
+    source = item28;
+  }
   cv::Mat unit, intensity;  // [h, w] CV_32F in [0, 1]
   source.convertTo(unit, CV_32F, 1.0 / 255.0);
   cv::resize(unit, intensity, rect.size(), 0, 0, cv::INTER_LINEAR);
