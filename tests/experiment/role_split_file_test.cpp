@@ -188,7 +188,7 @@ TEST_F(RoleSplitFile, LaterUsesReadTheFileAsIs) {
   EXPECT_EQ(d_v.files(4).id, "train_0");
 }
 
-TEST_F(RoleSplitFile, AFileThatDisagreesWithTheConfigNamesItAndSaysWhatToDo) {
+TEST_F(RoleSplitFile, AFileThatDisagreesWithTheConfigNamesItAndTheWayOut) {
   ensured();
   write_config("{d_t: 6, d_s: 2, d_r: 3, d_v: 5}", "train");
   std::string m = ensure_error();
