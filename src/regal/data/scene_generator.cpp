@@ -873,9 +873,8 @@ SceneReport generate_scenes(const SceneOptions& options, const fs::path& out, co
   };
   // OpenCV builds the Ziggurat tables of its normal generator lazily, behind a
   // plain static flag: workers reaching the first RNG::fill(NORMAL) together
-  // can read half-built tables and draw other numbers (seen as one-pixel
-  // differences between same-seed runs). Building them here, on one thread,
-  // keeps the bytes independent of scheduling.
+  // could read half-built tables and draw other numbers. Building them here,
+  // on one thread, keeps the bytes independent of scheduling.
   {
     cv::Mat warm(1, 1, CV_32F);
     cv::RNG(1).fill(warm, cv::RNG::NORMAL, 0.0, 1.0);

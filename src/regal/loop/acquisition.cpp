@@ -1,7 +1,6 @@
 #include "regal/loop/acquisition.h"
 
 #include <algorithm>
-#include <map>
 
 #include <torch/torch.h>
 
@@ -71,29 +70,14 @@ at::Tensor bald_scores(const CandidateSet& candidates, nn::Fpn& net, const data:
   REGAL_CHECK(passes >= 1, "BALD needs at least one MC-dropout pass, got ", passes);
   torch::NoGradGuard no_grad;
   McDropoutScope mc_dropout(net);
-  const auto images = candidates.images();
   auto scores = torch::zeros({static_cast<int64_t>(candidates.regions.size())}, torch::kFloat32);  // [K*N]
-  const auto step = static_cast<size_t>(std::max(1, batch_size));
-  for (size_t begin = 0; begin < images.size(); begin += step) {
-    const size_t end = std::min(images.size(), begin + step);
-    const std::vector<int64_t> batch(images.begin() + static_cast<std::ptrdiff_t>(begin),
-                                     images.begin() + static_cast<std::ptrdiff_t>(end));
-    std::map<int64_t, int64_t> local;  // pool image -> index in this batch
-    for (size_t i = 0; i < batch.size(); ++i) local[batch[i]] = static_cast<int64_t>(i);
-    std::vector<al::Region> regions;
-    std::vector<int64_t> rows;
-    for (size_t c = 0; c < candidates.regions.size(); ++c) {
-      const auto it = local.find(candidates.regions[c].image);
-      if (it == local.end()) continue;
-      regions.push_back({it->second, candidates.regions[c].x, candidates.regions[c].y});
-      rows.push_back(static_cast<int64_t>(c));
-    }
-    const auto input = stack_images(store, batch, device);  // [B, 3, H, W]
+  for (const auto& batch : batches_by_image(candidates, batch_size)) {
+    const auto input = stack_images(store, batch.images, device);  // [B, 3, H, W]
     al::BaldAccumulator accumulator;
     for (int t = 0; t < passes; ++t) accumulator.add(net->forward(input));  // [B, C, H, W] each
-    const auto means = al::region_means(accumulator.maps().bald, al::regions_to_tensor(regions).to(input.device()),
+    const auto means = al::region_means(accumulator.maps().bald, al::regions_to_tensor(batch.regions).to(input.device()),
                                         candidates.region_size);  // [R]
-    scores.index_put_({torch::tensor(rows, torch::kInt64)}, means.to(torch::kCPU, torch::kFloat32));
+    scores.index_put_({torch::tensor(batch.rows, torch::kInt64)}, means.to(torch::kCPU, torch::kFloat32));
   }
   return scores;
 }

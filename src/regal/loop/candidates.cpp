@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include <torch/torch.h>
 
@@ -25,6 +26,25 @@ std::vector<int64_t> CandidateSet::images() const {
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+std::vector<CandidateImageBatch> batches_by_image(const CandidateSet& candidates, int batch_size) {
+  const auto images = candidates.images();
+  const auto step = static_cast<size_t>(std::max(1, batch_size));
+  std::vector<CandidateImageBatch> batches;
+  std::map<int64_t, std::pair<size_t, int64_t>> where;  // pool image -> (batch, index in it)
+  for (size_t i = 0; i < images.size(); ++i) {
+    if (i % step == 0) batches.emplace_back();
+    batches.back().images.push_back(images[i]);
+    where[images[i]] = {batches.size() - 1, static_cast<int64_t>(batches.back().images.size() - 1)};
+  }
+  for (size_t c = 0; c < candidates.regions.size(); ++c) {
+    const auto& region = candidates.regions[c];
+    const auto [batch, local] = where.at(region.image);
+    batches[batch].regions.push_back({local, region.x, region.y});
+    batches[batch].rows.push_back(static_cast<int64_t>(c));
+  }
+  return batches;
 }
 
 CandidateSet draw_candidates(const RegionPool& pool, int64_t groups, int64_t per_group, std::mt19937_64& rng) {
@@ -59,28 +79,14 @@ void compute_region_features(CandidateSet& candidates, nn::Fpn& net, const data:
   torch::NoGradGuard no_grad;
   const bool was_training = net->is_training();
   net->eval();
-  const auto images = candidates.images();
   std::vector<al::RegionFeatures> parts;
   std::vector<int64_t> part_rows;  // candidate index of each row of the concatenated parts
-  const auto step = static_cast<size_t>(std::max(1, batch_size));
-  for (size_t begin = 0; begin < images.size(); begin += step) {
-    const size_t end = std::min(images.size(), begin + step);
-    const std::vector<int64_t> batch(images.begin() + static_cast<std::ptrdiff_t>(begin),
-                                     images.begin() + static_cast<std::ptrdiff_t>(end));
-    std::map<int64_t, int64_t> local;  // pool image -> index in this batch
-    for (size_t i = 0; i < batch.size(); ++i) local[batch[i]] = static_cast<int64_t>(i);
-    std::vector<al::Region> regions;
-    for (size_t c = 0; c < candidates.regions.size(); ++c) {
-      const auto& region = candidates.regions[c];
-      const auto it = local.find(region.image);
-      if (it == local.end()) continue;
-      regions.push_back({it->second, region.x, region.y});
-      part_rows.push_back(static_cast<int64_t>(c));
-    }
-    const auto logits = net->forward(stack_images(store, batch, device));  // [B, C, H, W]
+  for (const auto& batch : batches_by_image(candidates, batch_size)) {
+    const auto logits = net->forward(stack_images(store, batch.images, device));  // [B, C, H, W]
     const auto maps = al::pixel_maps(logits);
-    parts.push_back(al::region_features(maps, al::regions_to_tensor(regions).to(logits.device()),
+    parts.push_back(al::region_features(maps, al::regions_to_tensor(batch.regions).to(logits.device()),
                                         candidates.region_size));
+    part_rows.insert(part_rows.end(), batch.rows.begin(), batch.rows.end());
   }
   net->train(was_training);
   // Rows back into candidate (group) order: row i of the parts is candidate

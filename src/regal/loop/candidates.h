@@ -35,6 +35,17 @@ struct CandidateSet {
   std::vector<int64_t> images() const;
 };
 
+// A batch of the candidates' images with the candidate regions inside them.
+struct CandidateImageBatch {
+  std::vector<int64_t> images;      // pool image indices, ascending
+  std::vector<al::Region> regions;  // Region::image indexes `images`
+  std::vector<int64_t> rows;        // candidate index of each region
+};
+
+// The candidates' distinct images cut into batches of `batch_size` (>= 1
+// enforced), so that one forward pass serves every candidate of a batch.
+std::vector<CandidateImageBatch> batches_by_image(const CandidateSet& candidates, int batch_size);
+
 // Steps 1-2 of section 3 (sample_candidate_regions with K * N), then one
 // random permutation that cuts them into K groups of N. No network pass.
 // requires: groups, per_group >= 1. throws: regal::Error (too few regions).
