@@ -13,5 +13,7 @@ void add_pretrain(CLI::App& app);
 void add_train_supervised(CLI::App& app);
 void add_train_policy(CLI::App& app);
 void add_evaluate(CLI::App& app);
+void add_experiment(CLI::App& app);
+void add_report(CLI::App& app);
 
 }  // namespace regal::app

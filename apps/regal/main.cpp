@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   regal::app::add_train_supervised(app);
   regal::app::add_train_policy(app);
   regal::app::add_evaluate(app);
+  regal::app::add_experiment(app);
+  regal::app::add_report(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

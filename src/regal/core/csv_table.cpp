@@ -63,6 +63,13 @@ CsvTable CsvTable::load_or_empty(const std::filesystem::path& path, std::vector<
   return table;
 }
 
+CsvTable CsvTable::load(const std::filesystem::path& path) {
+  std::istringstream in(read_file(path));
+  std::string line;
+  REGAL_CHECK(std::getline(in, line) && !line.empty(), path, ": empty CSV file, expected a header line");
+  return load_or_empty(path, split_line(line));
+}
+
 void CsvTable::add_row(std::vector<std::string> values) {
   REGAL_CHECK(values.size() == header_.size(), "CSV row has ", values.size(), " values, expected ",
               header_.size());

@@ -15,6 +15,10 @@ class CsvTable {
   // returns an empty table. throws regal::Error on a header mismatch.
   static CsvTable load_or_empty(const std::filesystem::path& path, std::vector<std::string> header);
 
+  // Reads `path` with the header it has (for readers of another program's
+  // logs). throws regal::Error naming the file when it is missing or empty.
+  static CsvTable load(const std::filesystem::path& path);
+
   // requires: values.size() == header().size().
   void add_row(std::vector<std::string> values);
   // Keeps only rows for which `keep(row)` is true (used when resuming).

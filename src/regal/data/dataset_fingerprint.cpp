@@ -6,34 +6,11 @@
 #include <fmt/format.h>
 
 #include "regal/core/error.h"
+#include "regal/core/fnv_hash.h"
 
 namespace regal::data {
 
 namespace {
-
-// FNV-1a, 64 bits (http://www.isthe.com/chongo/tech/comp/fnv/).
-class Fnv1a64 {
- public:
-  void add_byte(uint8_t byte) {
-    hash_ ^= byte;
-    hash_ *= kPrime;
-  }
-  // Little-endian whatever the host, so the fingerprint is portable.
-  void add_number(uint64_t value) {
-    for (int i = 0; i < 8; ++i) add_byte(static_cast<uint8_t>(value >> (8 * i)));
-  }
-  // Length first: ("ab", "c") and ("a", "bc") hash differently.
-  void add_string(const std::string& text) {
-    add_number(text.size());
-    for (const char c : text) add_byte(static_cast<uint8_t>(c));
-  }
-  uint64_t value() const { return hash_; }
-
- private:
-  static constexpr uint64_t kOffsetBasis = 14695981039346656037ULL;
-  static constexpr uint64_t kPrime = 1099511628211ULL;
-  uint64_t hash_ = kOffsetBasis;
-};
 
 uint64_t size_of(const std::filesystem::path& file, const char* what, const std::string& split) {
   std::error_code ec;

@@ -9,6 +9,7 @@
 #include "regal/core/error.h"
 #include "regal/core/progress.h"
 #include "regal/data/sample_store.h"
+#include "regal/experiment/experiment_plan.h"
 #include "regal/experiment/role_split_file.h"
 #include "regal/experiment/run_data_record.h"
 #include "regal/experiment/supervised_jobs.h"
@@ -65,14 +66,6 @@ at::Tensor frequencies_of(const data::SampleStore& d_t, const data::SampleStore&
 }
 
 }  // namespace
-
-at::Tensor target_class_frequencies(const RunConfig& config_in) {
-  RunConfig config = config_in;
-  ensure_role_splits(config);
-  const auto d_t = open_store(config, "d_t");
-  const auto d_r = open_store(config, "d_r");
-  return frequencies_of(*d_t, *d_r);
-}
 
 loop::PolicyTrainingResult run_train_policy(const RunConfig& config_in, const PolicyOverrides& overrides) {
   RunConfig config = config_in;
@@ -151,49 +144,66 @@ loop::PolicyTrainingResult run_train_policy(const RunConfig& config_in, const Po
   return result;
 }
 
+TargetSplits open_target_splits(const RunConfig& config) {
+  TargetSplits splits;
+  splits.d_t = open_store(config, "d_t");
+  splits.d_s = open_store(config, "d_s");
+  splits.d_r = open_store(config, "d_r");
+  splits.d_v = open_store(config, "d_v");
+  splits.val = open_store(config, "val");
+  splits.class_frequencies = frequencies_of(*splits.d_t, *splits.d_r);
+  return splits;
+}
+
+std::vector<RunSplit> TargetSplits::run_splits(const RunConfig& config) const {
+  // d_t and d_r give the class frequencies, d_s the state, d_r early
+  // stopping, d_v the pool, val the scores.
+  return {run_split(config, "d_t", *d_t), run_split(config, "d_s", *d_s), run_split(config, "d_r", *d_r),
+          run_split(config, "d_v", *d_v), run_split(config, "val", *val)};
+}
+
 nlohmann::json run_evaluate(const RunConfig& config_in, const EvaluateRequest& request) {
   RunConfig config = config_in;
   if (request.device) config.device = *request.device;
   if (request.threads) config.threads = *request.threads;
+  set_thread_count(config.threads);
+  // Checked before the scenes are generated: without it nothing can run.
+  pretrained_checkpoint(config);
+  ensure_scenes(config);
+  ensure_role_splits(config);
+  const auto splits = open_target_splits(config);
+  return run_evaluate(config, splits, request);
+}
+
+nlohmann::json run_evaluate(const RunConfig& config_in, const TargetSplits& splits, const EvaluateRequest& request) {
+  RunConfig config = config_in;
   if (request.seed) config.seed = *request.seed;
   const auto method = loop::parse_method(request.method, "--method");
   const std::string budget_text = request.budget.empty() ? config.evaluate.budgets.front() : request.budget;
   auto options = config.evaluate.options_for(method, config.policy)
                      .budget(loop::Budget::parse(budget_text, "--budget"))
                      .seed(config.seed);
-
-  set_thread_count(config.threads);
   const auto device = resolve_device(config.device);
-  const auto pretrained = pretrained_checkpoint(config);
-  ensure_scenes(config);
-  ensure_role_splits(config);
   loop::EvaluationJob job;
-  job.pretrained = pretrained;
+  job.pretrained = pretrained_checkpoint(config);
   if (method == loop::Method::kPolicy) {
     job.policy = request.policy ? *request.policy : config.policy.out / "best_policy.pt";
     REGAL_CHECK(fs::exists(*job.policy), "policy ", *job.policy, " does not exist; run `regal train-policy --config ",
                 config.file.string(), "` first or pass --policy FILE");
   }
-  const auto d_t = open_store(config, "d_t");
-  const auto d_s = open_store(config, "d_s");
-  const auto d_r = open_store(config, "d_r");
-  const auto d_v = open_store(config, "d_v");
-  const auto val = open_store(config, "val");
-  job.class_frequencies = frequencies_of(*d_t, *d_r);
-  std::string budget_tag = budget_text;
-  if (!budget_tag.empty() && budget_tag.back() == '%') budget_tag = budget_tag.substr(0, budget_tag.size() - 1) + "pct";
+  job.class_frequencies = splits.class_frequencies;
+  job.label = request.label;
+  job.prediction_images = request.prediction_images;
+  job.predictions_dir = request.predictions_dir;
   job.out_file = request.out ? *request.out
                              : config.evaluate.out / fmt::format("{}-{}-seed{}.json", loop::to_string(method),
-                                                                 budget_tag, config.seed);
+                                                                 budget_tag(budget_text), config.seed);
   // No run directory to record in: the results carry the fingerprints of
-  // every split read (d_t and d_r give the class frequencies, d_s the state,
-  // d_r early stopping, d_v the pool, val the scores).
-  job.data = split_fingerprints({run_split(config, "d_t", *d_t), run_split(config, "d_s", *d_s),
-                                 run_split(config, "d_r", *d_r), run_split(config, "d_v", *d_v),
-                                 run_split(config, "val", *val)});
-  auto net = make_net(config, d_v->dataset().info().num_classes());
+  // every split read.
+  job.data = split_fingerprints(splits.run_splits(config));
+  auto net = make_net(config, splits.d_v->dataset().info().num_classes());
   spdlog::info("device: {}", describe_device(device));
-  const loop::EvaluationData data{d_v.get(), d_s.get(), d_r.get(), val.get()};
+  const loop::EvaluationData data{splits.d_v.get(), splits.d_s.get(), splits.d_r.get(), splits.val.get()};
   return loop::run_evaluation(net, data, device, options, job);
 }
 

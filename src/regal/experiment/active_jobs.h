@@ -5,12 +5,16 @@
 // run's best.pt.
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "regal/data/sample_store.h"
 #include "regal/experiment/config.h"
+#include "regal/experiment/run_data_record.h"
 #include "regal/loop/policy_training.h"
 
 namespace regal::experiment {
@@ -34,6 +38,18 @@ struct PolicyOverrides {
 // throws: regal::Error (config, data, a missing pretrained net, resume).
 loop::PolicyTrainingResult run_train_policy(const RunConfig& config, const PolicyOverrides& overrides);
 
+// The five target splits of the active-learning jobs, opened once (an
+// experiment evaluates many units on them).
+struct TargetSplits {
+  std::unique_ptr<data::SampleStore> d_t, d_s, d_r, d_v, val;
+  at::Tensor class_frequencies;  // [C] float64 of D_T and D_R (ALGORITHM.md section 8)
+  // The splits as a run directory records them (run_data_record.h).
+  std::vector<RunSplit> run_splits(const RunConfig& config) const;
+};
+// requires: the scenes exist and ensure_role_splits(config) has run.
+// throws: regal::Error (a missing or unreadable split).
+TargetSplits open_target_splits(const RunConfig& config);
+
 struct EvaluateRequest {
   std::string method;                           // random | entropy | bald | ralis
   std::string budget;                           // "3%" or a region count; empty: the config's first
@@ -42,14 +58,16 @@ struct EvaluateRequest {
   std::optional<std::filesystem::path> out;     // default <evaluate.out>/<method>-<budget>-seed<S>.json
   std::optional<std::string> device;
   std::optional<int> threads;
+  std::string label;                 // the method's name in the results (default: `method`)
+  int64_t prediction_images = 0;     // loop::EvaluationJob: predictions kept for figures
+  std::filesystem::path predictions_dir;
 };
 
 // One evaluation run; returns the JSON it wrote, whose "data" holds the
 // fingerprints of the splits read (split_fingerprints in run_data_record.h).
 nlohmann::json run_evaluate(const RunConfig& config, const EvaluateRequest& request);
-
-// Pixel frequencies of the classes in the labelled ground truth of D_T and
-// D_R (fixed per dataset, ALGORITHM.md section 8): [C] float64.
-at::Tensor target_class_frequencies(const RunConfig& config);
+// The same on splits already open; device and threads are the caller's
+// (request.device and request.threads are ignored).
+nlohmann::json run_evaluate(const RunConfig& config, const TargetSplits& splits, const EvaluateRequest& request);
 
 }  // namespace regal::experiment

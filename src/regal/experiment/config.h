@@ -99,10 +99,26 @@ struct EvaluateSection {
   loop::EvaluationOptions options_for(loop::Method method, const PolicySection& policy) const;
 };
 
+// `experiment:` (config_policy.cpp): the whole study of `regal experiment`,
+// every method at every budget and seed (experiment/experiment_plan.h).
+struct ExperimentSection {
+  std::filesystem::path out = "runs/experiment";
+  // Pretrained nets are kept under <pretrain_cache>/<key>, the key a hash of
+  // the model and pretrain settings, the seed and the data's fingerprints, so
+  // that experiments that would pretrain the same net share one.
+  std::filesystem::path pretrain_cache = "runs/pretrained";
+  std::vector<std::string> methods = {"random", "entropy", "bald", "ralis-miou", "ralis-wiou"};
+  std::vector<std::string> budgets = {"1%", "2%", "3%", "4%", "5%"};
+  std::vector<uint64_t> seeds = {0, 1, 2};
+  // Val images whose predictions every unit keeps for the gallery figure.
+  int64_t gallery_images = 3;
+};
+
 // Reads `policy:` and `evaluate:` (either may be absent: defaults).
 // throws regal::Error naming the file, the key and the value on bad input.
 PolicySection policy_section_from_yaml(const YAML::Node& node, const std::string& file, uint64_t seed);
 EvaluateSection evaluate_section_from_yaml(const YAML::Node& node, const std::string& file);
+ExperimentSection experiment_section_from_yaml(const YAML::Node& node, const std::string& file);
 
 // Everything a config file says, with defaults filled in.
 struct RunConfig {
@@ -118,6 +134,7 @@ struct RunConfig {
   TrainSection supervised;
   PolicySection policy;
   EvaluateSection evaluate;
+  ExperimentSection experiment;
 };
 
 // Reads and validates a whole config file.

@@ -4,6 +4,7 @@
 
 #include "regal/core/error.h"
 #include "regal/experiment/config.h"
+#include "regal/experiment/experiment_plan.h"
 #include "regal/experiment/yaml_fields.h"
 
 namespace regal::experiment {
@@ -103,6 +104,23 @@ EvaluateSection evaluate_section_from_yaml(const YAML::Node& node, const std::st
   evaluate.bald_passes = read_positive<int>(node, "bald_passes", evaluate.bald_passes, file, section);
   evaluate.eval_batch_size = read_positive<int>(node, "eval_batch_size", evaluate.eval_batch_size, file, section);
   return evaluate;
+}
+
+ExperimentSection experiment_section_from_yaml(const YAML::Node& node, const std::string& file) {
+  const std::string section = "experiment";
+  check_keys(node, {"out", "pretrain_cache", "methods", "budgets", "seeds", "gallery_images"}, file, section);
+  ExperimentSection experiment;
+  experiment.out = read<std::string>(node, "out", experiment.out.string(), file, section);
+  experiment.pretrain_cache = read<std::string>(node, "pretrain_cache", experiment.pretrain_cache.string(), file,
+                                                section);
+  experiment.methods = read<std::vector<std::string>>(node, "methods", experiment.methods, file, section);
+  experiment.budgets = read<std::vector<std::string>>(node, "budgets", experiment.budgets, file, section);
+  experiment.seeds = read<std::vector<uint64_t>>(node, "seeds", experiment.seeds, file, section);
+  experiment.gallery_images = read<int64_t>(node, "gallery_images", experiment.gallery_images, file, section);
+  REGAL_CHECK(experiment.gallery_images >= 0, file, ": 'experiment.gallery_images' must be >= 0, got ",
+              experiment.gallery_images);
+  ExperimentPlan{experiment.methods, experiment.budgets, experiment.seeds}.validate(file + ": 'experiment'");
+  return experiment;
 }
 
 loop::EvaluationOptions EvaluateSection::options_for(loop::Method method, const PolicySection& policy) const {

@@ -183,6 +183,7 @@ RunConfig load_run_config(const std::filesystem::path& file_path) {
   config.supervised = read_train(root["supervised"], "supervised", file, config.seed, true);
   config.policy = policy_section_from_yaml(root["policy"], file, config.seed);
   config.evaluate = evaluate_section_from_yaml(root["evaluate"], file);
+  config.experiment = experiment_section_from_yaml(root["experiment"], file);
   return config;
 }
 

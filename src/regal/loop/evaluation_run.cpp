@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include <opencv2/imgcodecs.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
@@ -78,6 +79,29 @@ nlohmann::json distribution(const at::Tensor& counts, const std::vector<std::str
   return out;
 }
 
+// Writes the argmax of the net on the first `count` images of `store` as
+// 8-bit label PNGs named by sample id.
+void write_predictions(nn::Fpn& net, const data::SampleStore& store, c10::Device device, int64_t count,
+                       const std::filesystem::path& dir) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = net->is_training();
+  net->eval();
+  const int64_t n = std::min<int64_t>(count, static_cast<int64_t>(store.size()));
+  for (int64_t i = 0; i < n; ++i) {
+    const auto sample = store.get(static_cast<size_t>(i));
+    const auto logits = net->forward(sample.image.unsqueeze(0).to(device));  // [1, C, H, W]
+    const auto ids = logits.argmax(1).squeeze(0).to(torch::kCPU, torch::kUInt8).contiguous();  // [H, W]
+    const cv::Mat label(static_cast<int>(ids.size(0)), static_cast<int>(ids.size(1)), CV_8UC1, ids.data_ptr<uint8_t>());
+    std::string name = store.dataset().files(static_cast<size_t>(i)).id;
+    std::replace(name.begin(), name.end(), '/', '_');  // ids may name a subfolder (Cityscapes' city)
+    const auto file = dir / (name + ".png");
+    write_atomically_with(file, [&](const std::filesystem::path& temp) {
+      REGAL_CHECK(cv::imwrite(temp.string(), label), "cannot write ", file);
+    });
+  }
+  net->train(was_training);
+}
+
 }  // namespace
 
 nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Device device,
@@ -120,6 +144,10 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
   double seconds_train = 0.0;
   at::Tensor fractions = region_fractions(*data.d_v, {}, options.region(), num_classes);  // [0, C+1]
   Progress progress("evaluate " + to_string(method), steps);
+  // Loss curves: one row per labelling step, then one per all-labelled epoch.
+  nlohmann::json step_curve = nlohmann::json::array();
+  nlohmann::json final_curve = nlohmann::json::array();
+  double last_train_loss = 0.0;
   int64_t step = 0;
   while (pool.labelled_count() < budget) {
     auto clock = Clock::now();
@@ -162,29 +190,50 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
     }
     seconds_acquire += seconds_since(clock);
     clock = Clock::now();
-    trainer.train_epoch(*data.d_v, pool, labelled_now, rng);
+    const double step_loss = trainer.train_epoch(*data.d_v, pool, labelled_now, rng);
     seconds_train += seconds_since(clock);
     ++step;
+    step_curve.push_back({{"step", step}, {"regions", pool.labelled_count()}, {"train_loss", step_loss}});
+    last_train_loss = step_loss;
     progress.advance(1, std::to_string(pool.labelled_count()) + " regions");
   }
   progress.finish(std::to_string(pool.labelled_count()) + " regions");
 
   // All labelled regions until early stopping on D_R (val stays unseen until the end).
   auto clock = Clock::now();
+  Scores held_out_scores;
   const auto held_out = [&] {
-    return score_on(trainer.net(), *data.d_r, device, options.eval_batch_size(), weights).miou;
+    held_out_scores = score_on(trainer.net(), *data.d_r, device, options.eval_batch_size(), weights);
+    return held_out_scores.miou;
   };
   torch::manual_seed(options.seed() * 1000003ULL + 999983ULL);
+  const double initial_held_out = held_out();
+  double kept_train_loss = last_train_loss;
+  double kept_held_out_loss = held_out_scores.loss;
+  double best_held_out = initial_held_out;
   const auto stop = trainer.train_until_early_stopping(
-      *data.d_v, pool, held_out, held_out(), rng, [&](int epoch, double score) {
-        spdlog::info("evaluate {}: all-labelled epoch {}: D_R mIoU {:.2f}%", to_string(method), epoch + 1,
-                     100.0 * score);
+      *data.d_v, pool, held_out, initial_held_out, rng, [&](int epoch, double train_loss, double score) {
+        final_curve.push_back({{"epoch", epoch + 1},
+                               {"train_loss", train_loss},
+                               {"dr_loss", held_out_scores.loss},
+                               {"dr_miou", score}});
+        // The losses of the weights the trainer keeps (the best D_R epoch).
+        if (score > best_held_out) {
+          best_held_out = score;
+          kept_train_loss = train_loss;
+          kept_held_out_loss = held_out_scores.loss;
+        }
+        spdlog::info("evaluate {}: all-labelled epoch {}: train loss {:.4f}, D_R loss {:.4f}, D_R mIoU {:.2f}%",
+                     to_string(method), epoch + 1, train_loss, held_out_scores.loss, 100.0 * score);
       });
   const double seconds_final_train = seconds_since(clock);
 
   clock = Clock::now();
   const auto val = score_on(trainer.net(), *data.val, device, options.eval_batch_size(), weights);
   const double train_miou = labelled_miou(trainer.net(), *data.d_v, pool, device, num_classes);
+  if (job.prediction_images > 0) {
+    write_predictions(trainer.net(), *data.val, device, job.prediction_images, job.predictions_dir);
+  }
   const double seconds_score = seconds_since(clock);
 
   // The rarest classes by the dataset's pixel frequencies.
@@ -193,7 +242,7 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
   const double rare_mean = metrics::mean_iou(rare_iou);
 
   nlohmann::json result;
-  result["method"] = to_string(method);
+  result["method"] = job.label.empty() ? to_string(method) : job.label;
   result["budget"] = options.budget().to_string();
   result["budget_regions"] = budget;
   result["labelled_regions_count"] = pool.labelled_count();
@@ -218,6 +267,10 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
   result["rare_classes"] = rare_names;
   result["val_rare_miou"] = rare_mean;
   result["train_miou"] = train_miou;
+  result["val_loss"] = val.loss;
+  result["train_loss"] = kept_train_loss;
+  result["dr_loss"] = kept_held_out_loss;
+  result["curve"] = {{"steps", step_curve}, {"final", final_curve}};
   result["end_training"] = {{"epochs", stop.epochs}, {"best_epoch", stop.best_epoch + 1},
                             {"dr_miou", stop.best_score}};
   const auto regions = pool.labelled_regions();

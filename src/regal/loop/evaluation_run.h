@@ -48,9 +48,14 @@ struct EvaluationJob {
   std::optional<std::filesystem::path> policy;  // DqnTrainer archive (ralis only)
   at::Tensor class_frequencies;                 // [C] float64: wIoU weights and rarest classes
   std::filesystem::path out_file;               // results JSON (written atomically)
+  std::string label;                            // "method" in the results; empty: to_string(method)
   // Which data the run read (the caller's description, e.g. fingerprints of
   // the splits); written under "data" when not null.
   nlohmann::json data;
+  // The predicted train ids of the first `prediction_images` val images, as
+  // 8-bit PNGs `<predictions_dir>/<id>.png` (for figures); 0 writes none.
+  int64_t prediction_images = 0;
+  std::filesystem::path predictions_dir;
 };
 
 // Runs the evaluation and writes job.out_file. The JSON holds the method,

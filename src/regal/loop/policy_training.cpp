@@ -332,7 +332,7 @@ class PolicyRun {
     seed_torch(options_.seed(), kPhaseEndOfEpisode, static_cast<uint64_t>(counters_.episode));
     const auto result = trainer_.train_until_early_stopping(
         *data_.d_t, pool_, [&] { return score_reward_set().metric(options_.reward()); },
-        counters_.previous_metric, rng_, [&](int epoch, double score) {
+        counters_.previous_metric, rng_, [&](int epoch, double /*train_loss*/, double score) {
           dqn_->decay_learning_rate();
           spdlog::info("episode {}: all-labelled epoch {}: D_R {} {:.2f}%", counters_.episode + 1, epoch + 1,
                        to_string(options_.reward()), 100.0 * score);

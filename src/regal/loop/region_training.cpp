@@ -123,14 +123,14 @@ double RegionTrainer::train_epoch(const data::SampleStore& store, const RegionPo
 
 RegionTrainer::EarlyStopResult RegionTrainer::train_until_early_stopping(
     const data::SampleStore& store, const RegionPool& pool, const std::function<double()>& score,
-    double initial_score, std::mt19937_64& rng, const std::function<void(int, double)>& after_epoch) {
+    double initial_score, std::mt19937_64& rng, const std::function<void(int, double, double)>& after_epoch) {
   const auto regions = pool.labelled_regions();
   EarlyStopResult result;
   result.best_score = initial_score;
   auto best_weights = snapshot(*net_);
   int epochs_without_gain = 0;
   for (int epoch = 0; epoch < options_.max_epochs(); ++epoch) {
-    train_epoch(store, pool, regions, rng);
+    const double train_loss = train_epoch(store, pool, regions, rng);
     const double value = score();
     ++result.epochs;
     if (value > result.best_score) {
@@ -141,7 +141,7 @@ RegionTrainer::EarlyStopResult RegionTrainer::train_until_early_stopping(
     } else {
       ++epochs_without_gain;
     }
-    if (after_epoch) after_epoch(epoch, value);
+    if (after_epoch) after_epoch(epoch, train_loss, value);
     if (options_.patience() > 0 && epochs_without_gain >= options_.patience()) break;
   }
   restore(*net_, best_weights);

@@ -84,13 +84,13 @@ class RegionTrainer {
   };
   // Epochs over every labelled region of `pool` until `score()` (the
   // held-out metric, higher is better) has not improved for `patience`
-  // epochs, or max_epochs. `after_epoch(epoch, score)` runs after each epoch
-  // (e.g. the DQN lr decay, a log line). ensures: the net holds the best
+  // epochs, or max_epochs. `after_epoch(epoch, train_loss, score)` runs after
+  // each epoch (e.g. the DQN lr decay, a log line, a loss curve). ensures: the net holds the best
   // epoch's weights (or its initial ones if no epoch beat `initial_score`).
   EarlyStopResult train_until_early_stopping(const data::SampleStore& store, const RegionPool& pool,
                                              const std::function<double()>& score, double initial_score,
                                              std::mt19937_64& rng,
-                                             const std::function<void(int, double)>& after_epoch);
+                                             const std::function<void(int, double, double)>& after_epoch);
 
   nn::Fpn& net() { return net_; }
   torch::optim::SGD& optimizer() { return *optimizer_; }

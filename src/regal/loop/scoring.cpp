@@ -21,7 +21,7 @@ Scores score_on(nn::Fpn& net, const data::SampleStore& store, c10::Device device
   const int num_classes = store.dataset().info().num_classes();
   const auto eval = train::evaluate_segmentation(net, store, device, batch_size, num_classes);
   const auto scores = metrics::iou_scores(eval.confusion, weights);
-  return Scores{eval.confusion, scores.iou, scores.miou, scores.wiou};
+  return Scores{eval.confusion, scores.iou, scores.miou, scores.wiou, eval.loss};
 }
 
 at::Tensor class_counts_of(const std::vector<const data::SampleStore*>& stores, int64_t num_classes) {

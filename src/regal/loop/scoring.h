@@ -26,6 +26,7 @@ struct Scores {
   at::Tensor iou;        // [C] float64, NaN for classes absent from gt and prediction
   double miou = 0.0;
   double wiou = 0.0;
+  double loss = 0.0;     // mean cross-entropy over the non-ignored pixels
   double metric(RewardMetric which) const { return which == RewardMetric::kMiou ? miou : wiou; }
 };
 

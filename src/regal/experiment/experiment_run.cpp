@@ -1,0 +1,296 @@
+#include "regal/experiment/experiment_run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+#include <yaml-cpp/yaml.h>
+
+#include "regal/al/region_grid.h"
+#include "regal/core/atomic_file.h"
+#include "regal/core/device.h"
+#include "regal/core/error.h"
+#include "regal/core/fnv_hash.h"
+#include "regal/core/progress.h"
+#include "regal/data/dataset_fingerprint.h"
+#include "regal/experiment/active_jobs.h"
+#include "regal/experiment/results_table.h"
+#include "regal/experiment/role_split_file.h"
+#include "regal/experiment/run_data_record.h"
+#include "regal/experiment/supervised_jobs.h"
+#include "regal/loop/region_pool.h"
+#include "regal/loop/scoring.h"
+
+namespace regal::experiment {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The config as YAML text without its `experiment:` section: what must not
+// change under a run directory (the plan may grow: --budgets, --seeds).
+std::string config_identity(const fs::path& file) {
+  YAML::Node root = YAML::Clone(load_yaml(file));
+  if (root.IsMap()) root.remove("experiment");
+  return YAML::Dump(root);
+}
+
+void check_or_keep_config(const fs::path& out, const RunConfig& config) {
+  const fs::path kept = out / "config.yaml";
+  if (fs::exists(kept)) {
+    REGAL_CHECK(config_identity(kept) == config_identity(config.file), out,
+                " holds an experiment run with another config (", kept.string(), " and ", config.file.string(),
+                " differ outside 'experiment:'); pass another --out, or remove the directory to start over");
+    return;
+  }
+  write_file_atomically(kept, read_file(config.file));
+}
+
+nlohmann::json read_json(const fs::path& file) {
+  try {
+    return nlohmann::json::parse(read_file(file));
+  } catch (const nlohmann::json::exception& e) {
+    REGAL_FAIL(file, " is not valid JSON (", e.what(), "); remove it to run that part again");
+  }
+}
+
+// Seconds per budget region, by method, of the units this invocation ran:
+// units of one method cost about their budget.
+class UnitClock {
+ public:
+  void record(const ExperimentUnit& unit, int64_t regions, double seconds) {
+    auto& entry = by_method_[unit.method];
+    entry.first += seconds;
+    entry.second += static_cast<double>(std::max<int64_t>(1, regions));
+  }
+  // Estimated seconds for `units` (regions each), or a negative value before any unit finished.
+  double estimate(const std::vector<std::pair<ExperimentUnit, int64_t>>& units) const {
+    if (by_method_.empty()) return -1.0;
+    double all_seconds = 0.0, all_regions = 0.0;
+    for (const auto& [method, entry] : by_method_) {
+      all_seconds += entry.first;
+      all_regions += entry.second;
+    }
+    double total = 0.0;
+    for (const auto& [unit, regions] : units) {
+      const auto it = by_method_.find(unit.method);
+      const double rate = it != by_method_.end() ? it->second.first / it->second.second : all_seconds / all_regions;
+      total += rate * static_cast<double>(std::max<int64_t>(1, regions));
+    }
+    return total;
+  }
+
+ private:
+  std::map<std::string, std::pair<double, double>> by_method_;  // method -> (seconds, regions)
+};
+
+// Every unit result under units/ (finished units of this and earlier plans).
+std::vector<UnitResult> finished_units(const fs::path& units_dir) {
+  std::vector<UnitResult> units;
+  if (!fs::exists(units_dir)) return units;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(units_dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& file : files) units.push_back(unit_result_from_json(read_json(file), file.string()));
+  return units;
+}
+
+}  // namespace
+
+ExperimentPlan plan_of(const RunConfig& config, const ExperimentRequest& request) {
+  ExperimentPlan plan{config.experiment.methods, config.experiment.budgets, config.experiment.seeds};
+  if (request.methods) plan.methods = *request.methods;
+  if (request.budgets) plan.budgets = *request.budgets;
+  if (request.seeds) plan.seeds = *request.seeds;
+  plan.validate("experiment plan");
+  return plan;
+}
+
+fs::path pretrain_cache_dir(const RunConfig& config) {
+  const YAML::Node root = load_yaml(config.file);
+  YAML::Node pretrain = root["pretrain"] ? YAML::Clone(root["pretrain"]) : YAML::Node();
+  if (pretrain.IsMap()) pretrain.remove("out");
+  const auto source = data::open_dataset(config.source.spec("train"));
+  const auto val = data::open_dataset(config.target.spec("val"));
+  Fnv1a64 hash;
+  hash.add_string("regal-pretrain-key-v1");
+  hash.add_string(root["model"] ? YAML::Dump(root["model"]) : std::string());
+  hash.add_string(YAML::Dump(pretrain));
+  hash.add_number(config.seed);
+  hash.add_string(data::dataset_fingerprint(source));
+  hash.add_string(data::dataset_fingerprint(val));
+  return config.experiment.pretrain_cache / (source.info().name + "-" + hash.hex());
+}
+
+ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentRequest& request) {
+  const auto start = Clock::now();
+  RunConfig config = config_in;
+  if (request.device) config.device = *request.device;
+  if (request.threads) config.threads = *request.threads;
+  const ExperimentPlan plan = plan_of(config, request);
+  ExperimentOutcome outcome;
+  outcome.out = request.out ? *request.out : config.experiment.out;
+  const fs::path& out = outcome.out;
+  const fs::path units_dir = out / "units";
+
+  set_thread_count(config.threads);
+  const auto device = resolve_device(config.device);
+  fs::create_directories(out);
+  check_or_keep_config(out, config);
+  ensure_scenes(config);
+  ensure_role_splits(config);
+  const auto splits = open_target_splits(config);
+  // Before anything else is written: continuing on other data is refused.
+  record_run_data(out, splits.run_splits(config), fs::exists(out / "data.json"));
+
+  const auto units = plan.units();
+  nlohmann::json record = fs::exists(out / "experiment.json") ? read_json(out / "experiment.json") : nlohmann::json::object();
+  record["config"] = config.file.string();
+  record["plan"] = {{"methods", plan.methods}, {"budgets", plan.budgets}, {"seeds", plan.seeds}};
+  record["environment"] = {{"regal", REGAL_VERSION},
+                           {"libtorch", TORCH_VERSION},
+                           {"device", describe_device(device)},
+                           {"threads", at::get_num_threads()}};
+  auto& seconds = record["seconds"];
+  if (!seconds.is_object()) seconds = nlohmann::json::object();
+  const auto add_seconds = [&](const std::string& phase, double value) {
+    seconds[phase] = seconds.value(phase, 0.0) + value;
+  };
+  const auto save_record = [&] { write_file_atomically(out / "experiment.json", record.dump(2) + "\n"); };
+
+  // Pretraining: reused from the cache when finished there (summary.json is its last file).
+  const fs::path pretrain_dir = pretrain_cache_dir(config);
+  config.pretrain.out = pretrain_dir;
+  outcome.pretrained = pretrain_dir / "best.pt";
+  record["pretrained"] = pretrain_dir.string();
+  if (fs::exists(pretrain_dir / "summary.json")) {
+    spdlog::info("experiment: reusing the pretrained net in {}", pretrain_dir.string());
+  } else {
+    spdlog::info("experiment: pretraining into {}", pretrain_dir.string());
+    const auto clock = Clock::now();
+    JobOverrides overrides;
+    overrides.resume = fs::exists(pretrain_dir / "last.pt");
+    run_pretrain(config, overrides);
+    add_seconds("pretrain", seconds_since(clock));
+  }
+  record["pretrain_summary"] = read_json(pretrain_dir / "summary.json");
+  save_record();
+
+  // The query networks, one per reward metric the plan's RALis methods use.
+  std::map<loop::RewardMetric, fs::path> policies;
+  for (const auto reward : plan.policy_rewards()) {
+    const fs::path dir = out / ("policy-" + loop::to_string(reward));
+    policies[reward] = dir / "best_policy.pt";
+    if (fs::exists(dir / "done.json")) continue;
+    spdlog::info("experiment: training the {} policy in {}", loop::to_string(reward), dir.string());
+    const auto clock = Clock::now();
+    PolicyOverrides overrides;
+    overrides.out = dir;
+    overrides.reward = loop::to_string(reward);
+    overrides.resume = fs::exists(dir / "checkpoint" / "progress.json");
+    if (request.stop_after_policy_steps > 0) overrides.stop_after_steps = request.stop_after_policy_steps;
+    const auto result = run_train_policy(config, overrides);
+    add_seconds("policy_" + loop::to_string(reward), seconds_since(clock));
+    if (!result.finished) {
+      save_record();
+      outcome.units_total = static_cast<int64_t>(units.size());
+      outcome.seconds = seconds_since(start);
+      spdlog::info("experiment: stopped inside policy training; run the same command again to continue");
+      return outcome;
+    }
+    write_file_atomically(dir / "done.json", nlohmann::json{{"episodes", result.episodes_done},
+                                                            {"steps", result.steps_done},
+                                                            {"best_episode", result.best_episode + 1},
+                                                            {"best_score", result.best_score}}
+                                                     .dump(2) + "\n");
+  }
+
+  // The units.
+  const auto unit_file = [&](const ExperimentUnit& unit) { return units_dir / (unit.id() + ".json"); };
+  const int64_t pool_regions = [&] {
+    const auto [height, width] = loop::image_size_of(*splits.d_v);
+    const al::RegionGrid grid(height, width, config.policy.options.region());
+    return static_cast<int64_t>(splits.d_v->size()) * grid.regions_per_image();
+  }();
+  std::vector<std::pair<ExperimentUnit, int64_t>> remaining;
+  for (const auto& unit : units) {
+    if (!fs::exists(unit_file(unit))) {
+      remaining.emplace_back(unit, loop::Budget::parse(unit.budget, "budget").regions(pool_regions));
+    }
+  }
+  outcome.units_total = static_cast<int64_t>(units.size());
+  outcome.units_done = outcome.units_total - static_cast<int64_t>(remaining.size());
+  spdlog::info("experiment: {} units ({} methods x {} budgets x {} seeds), {} done, {} to run -> {}",
+               units.size(), plan.methods.size(), plan.budgets.size(), plan.seeds.size(), outcome.units_done,
+               remaining.size(), out.string());
+  const nlohmann::json extra = {{"experiment", out.string()},
+                                {"config", config.file.string()},
+                                {"dataset", splits.d_v->dataset().info().name},
+                                {"pretrained_val_miou", record["pretrain_summary"].value("best_val_miou", 0.0)}};
+  UnitClock unit_clock;
+  const auto units_start = Clock::now();
+  while (!remaining.empty()) {
+    if (request.stop_after_units > 0 && outcome.units_run >= request.stop_after_units) break;
+    const auto [unit, regions] = remaining.front();
+    remaining.erase(remaining.begin());
+    const auto spec = method_spec(unit.method, "experiment");
+    spdlog::info("experiment: unit {}/{}: {} at {} ({} regions), seed {}", outcome.units_done + 1,
+                 outcome.units_total, unit.method, unit.budget, regions, unit.seed);
+    EvaluateRequest evaluate;
+    evaluate.method = loop::to_string(spec.method);
+    evaluate.label = unit.method;
+    evaluate.budget = unit.budget;
+    evaluate.seed = unit.seed;
+    evaluate.out = unit_file(unit);
+    if (spec.policy_reward) evaluate.policy = policies.at(*spec.policy_reward);
+    evaluate.prediction_images = config.experiment.gallery_images;
+    evaluate.predictions_dir = units_dir / (unit.id() + ".predictions");
+    const auto clock = Clock::now();
+    const auto result = run_evaluate(config, splits, evaluate);
+    const double unit_seconds = seconds_since(clock);
+    add_seconds("units", unit_seconds);
+    unit_clock.record(unit, regions, unit_seconds);
+    ++outcome.units_run;
+    ++outcome.units_done;
+    write_results(out, finished_units(units_dir), experiment_methods(), extra);
+    record["units_done"] = outcome.units_done;
+    record["units_total"] = outcome.units_total;
+    save_record();
+    const double eta = unit_clock.estimate(remaining);
+    spdlog::info("experiment: {}/{} units done ({} val mIoU {:.2f}% in {}); {} elapsed, about {} to go",
+                 outcome.units_done, outcome.units_total, unit.id(), 100.0 * result.at("val_miou").get<double>(),
+                 format_duration(unit_seconds), format_duration(seconds_since(units_start)),
+                 eta < 0.0 ? std::string("?") : format_duration(eta));
+  }
+  // Also when nothing ran (an earlier invocation finished the units): the
+  // results always reflect every finished unit.
+  write_results(out, finished_units(units_dir), experiment_methods(), extra);
+  outcome.finished = remaining.empty();
+  record["units_done"] = outcome.units_done;
+  record["units_total"] = outcome.units_total;
+  record["finished"] = outcome.finished;
+  save_record();
+  outcome.seconds = seconds_since(start);
+  if (outcome.finished) {
+    spdlog::info("experiment: all {} units done in {} -> {}/results.csv", outcome.units_total,
+                 format_duration(outcome.seconds), out.string());
+  } else {
+    spdlog::info("experiment: stopped after {} units ({} of {} done); run the same command again to continue",
+                 outcome.units_run, outcome.units_done, outcome.units_total);
+  }
+  return outcome;
+}
+
+}  // namespace regal::experiment

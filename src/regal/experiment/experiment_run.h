@@ -1,0 +1,67 @@
+#pragma once
+// `regal experiment`: the whole study in one run directory. Pretraining
+// (shared through a cache keyed by what determines the pretrained net), the
+// query networks of the two RALis variants, then every (method, budget, seed)
+// unit of the plan; after each unit results.json, results.csv and summary.csv
+// are rewritten from every finished unit, so a partial run already has
+// results. Running the same command again continues where it stopped:
+// finished units are kept, pretraining and policy training continue from
+// their last epoch or step, an interrupted unit starts over (a unit run twice
+// from the same seed gives the same numbers on CPU).
+//
+// <out>/config.yaml      the config (a later run with another config is refused)
+// <out>/data.json        the target splits read (run_data_record.h)
+// <out>/experiment.json  plan, environment, timings, progress
+// <out>/policy-miou/, policy-wiou/   train-policy runs (active_jobs.h)
+// <out>/units/<id>.json  one evaluation result per unit (loop/evaluation_run.h),
+//                        <id>.predictions/ its predictions for the gallery
+// <out>/results.json, results.csv, summary.csv   (results_table.h)
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "regal/experiment/config.h"
+#include "regal/experiment/experiment_plan.h"
+
+namespace regal::experiment {
+
+// Command-line values that override the config's `experiment:` keys.
+struct ExperimentRequest {
+  std::optional<std::filesystem::path> out;
+  std::optional<std::vector<std::string>> methods;
+  std::optional<std::vector<std::string>> budgets;
+  std::optional<std::vector<uint64_t>> seeds;
+  std::optional<std::string> device;
+  std::optional<int> threads;
+  // Stop (resumably) after this many units of this invocation, or inside
+  // policy training after this many of its steps; 0: run to the end.
+  int64_t stop_after_units = 0;
+  int64_t stop_after_policy_steps = 0;
+};
+
+struct ExperimentOutcome {
+  bool finished = false;  // every unit of the plan has a result
+  std::filesystem::path out;
+  std::filesystem::path pretrained;  // the checkpoint every unit starts from
+  int64_t units_total = 0;
+  int64_t units_done = 0;  // with a result, earlier invocations included
+  int64_t units_run = 0;   // by this invocation
+  double seconds = 0.0;    // this invocation
+};
+
+// The plan of a config with the request's overrides. throws: regal::Error on a bad plan.
+ExperimentPlan plan_of(const RunConfig& config, const ExperimentRequest& request);
+
+// The directory of the pretrained net for `config` under its pretrain_cache:
+// "<dataset name>-<16 hex digits>", the digits an FNV-1a hash of the model and
+// pretrain sections (without `out`), the seed and the fingerprints of source
+// train and target val. requires: the scenes exist (when generated).
+std::filesystem::path pretrain_cache_dir(const RunConfig& config);
+
+// Runs (or continues) the experiment. throws: regal::Error (config, data,
+// an out directory holding an experiment with another config or other data).
+ExperimentOutcome run_experiment(const RunConfig& config, const ExperimentRequest& request);
+
+}  // namespace regal::experiment

@@ -1,0 +1,123 @@
+// `regal experiment` end to end on tiny data: an experiment interrupted
+// inside policy training, between units and inside a unit, then continued,
+// ends with the results of an uninterrupted run; pretraining is shared
+// through the cache; an out directory of another config is refused.
+#include "regal/experiment/experiment_run.h"
+
+#include <gtest/gtest.h>
+#include <torch/version.h>
+
+#include "regal/core/atomic_file.h"
+#include "regal/core/csv_table.h"
+#include "data/dataset_fixtures.h"
+#include "support/test_support.h"
+#include "support/tiny_experiment.h"
+
+namespace regal::experiment {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A CSV without the columns whose name starts with "seconds" (wall time differs between runs).
+std::vector<std::vector<std::string>> without_timings(const fs::path& file) {
+  const auto table = CsvTable::load(file);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& row : table.rows()) {
+    std::vector<std::string> kept;
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (table.header()[i].rfind("seconds", 0) != 0) kept.push_back(row[i]);
+    }
+    rows.push_back(kept);
+  }
+  return rows;
+}
+
+TEST(Experiment, ResumedInsideAndBetweenUnitsEndsWithTheUninterruptedResults) {
+  testing::ScratchDir dir("experiment");
+  const RunConfig config = load_run_config(testing::write_tiny_experiment(dir.path()));
+
+  ExperimentRequest whole;
+  whole.out = dir.path() / "whole";
+  const auto uninterrupted = run_experiment(config, whole);
+  ASSERT_TRUE(uninterrupted.finished);
+  EXPECT_EQ(uninterrupted.units_total, 5 * 2 * 2);
+  EXPECT_EQ(uninterrupted.units_run, 20);
+
+  ExperimentRequest part;
+  part.out = dir.path() / "parts";
+  // Inside the first policy's training.
+  part.stop_after_policy_steps = 1;
+  const auto first = run_experiment(config, part);
+  EXPECT_FALSE(first.finished);
+  EXPECT_EQ(first.units_done, 0);
+  EXPECT_TRUE(fs::exists(*part.out / "policy-miou" / "checkpoint" / "progress.json"));
+  EXPECT_FALSE(fs::exists(*part.out / "policy-miou" / "done.json"));
+  // Between units.
+  part.stop_after_policy_steps = 0;
+  part.stop_after_units = 3;
+  const auto second = run_experiment(config, part);
+  EXPECT_FALSE(second.finished);
+  EXPECT_EQ(second.units_done, 3);
+  EXPECT_EQ(CsvTable::load(*part.out / "results.csv").rows().size(), 3u);
+  // Inside a unit: a crash leaves the temporary file of its results and
+  // part of its predictions; the unit runs again from its start.
+  const auto next = ExperimentPlan{{"random", "entropy", "bald", "ralis-miou", "ralis-wiou"}, {"4", "8"}, {0, 1}}.units()[3];
+  write_file_atomically(*part.out / "units" / (next.id() + ".json.tmp.4242"), "{\"method\": ");
+  write_file_atomically(*part.out / "units" / (next.id() + ".predictions") / "val_0.png", "not a png");
+  part.stop_after_units = 0;
+  const auto last = run_experiment(config, part);
+  ASSERT_TRUE(last.finished);
+  EXPECT_EQ(last.units_run, 17);
+  EXPECT_EQ(last.pretrained, uninterrupted.pretrained);  // pretrained once, in the cache
+
+  EXPECT_EQ(without_timings(*part.out / "results.csv"), without_timings(*whole.out / "results.csv"));
+  EXPECT_EQ(without_timings(*part.out / "summary.csv"), without_timings(*whole.out / "summary.csv"));
+  const auto record = nlohmann::json::parse(read_file(*part.out / "experiment.json"));
+  EXPECT_EQ(record["units_done"], 20);
+  EXPECT_TRUE(record["finished"].get<bool>());
+  EXPECT_EQ(record["environment"]["libtorch"], TORCH_VERSION);
+  // Running the finished experiment again changes nothing.
+  const auto again = run_experiment(config, part);
+  EXPECT_TRUE(again.finished);
+  EXPECT_EQ(again.units_run, 0);
+}
+
+TEST(Experiment, ASubsetRunsOnlyItsUnitsAndTheResultsGrow) {
+  testing::ScratchDir dir("experiment-subset");
+  const RunConfig config = load_run_config(testing::write_tiny_experiment(dir.path()));
+  ExperimentRequest request;
+  request.methods = std::vector<std::string>{"random"};
+  request.budgets = std::vector<std::string>{"4"};
+  request.seeds = std::vector<uint64_t>{0, 1};
+  const auto outcome = run_experiment(config, request);
+  EXPECT_TRUE(outcome.finished);
+  EXPECT_EQ(outcome.units_total, 2);
+  EXPECT_FALSE(fs::exists(outcome.out / "policy-miou"));  // no RALis method: no policy
+  request.methods = std::vector<std::string>{"entropy"};
+  run_experiment(config, request);
+  EXPECT_EQ(CsvTable::load(outcome.out / "results.csv").rows().size(), 4u);
+  EXPECT_EQ(CsvTable::load(outcome.out / "summary.csv").rows().size(), 2u);
+}
+
+TEST(Experiment, AnOutDirectoryOfAnotherConfigIsRefusedUntouched) {
+  testing::ScratchDir dir("experiment-config");
+  const fs::path file = testing::write_tiny_experiment(dir.path());
+  ExperimentRequest request;
+  request.methods = std::vector<std::string>{"random"};
+  request.budgets = std::vector<std::string>{"4"};
+  request.seeds = std::vector<uint64_t>{0};
+  const auto outcome = run_experiment(load_run_config(file), request);
+  const std::string results = read_file(outcome.out / "results.csv");
+  std::string text = read_file(file);
+  text.replace(text.find("fpn_channels: 8"), 15, "fpn_channels: 4");
+  write_file_atomically(file, text);
+  const std::string message = testing::error_message([&] { run_experiment(load_run_config(file), request); });
+  EXPECT_CONTAINS(message, outcome.out.string());
+  EXPECT_CONTAINS(message, "another config");
+  EXPECT_EQ(read_file(outcome.out / "results.csv"), results);
+  // Another model is pretrained into another entry of the cache.
+  EXPECT_NE(pretrain_cache_dir(load_run_config(file)), outcome.pretrained.parent_path());
+}
+
+}  // namespace
+}  // namespace regal::experiment

@@ -1,0 +1,167 @@
+// Figures and report.html of a tiny experiment: every figure is a PNG that
+// decodes and an SVG that is well-formed XML, the tables mark the best mean,
+// and headless Chromium renders the report with every inlined figure decoded.
+#include "regal/report/html_report.h"
+
+#include <array>
+#include <cstdio>
+#include <memory>
+
+#include <gtest/gtest.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "regal/core/atomic_file.h"
+#include "regal/experiment/experiment_run.h"
+#include "regal/report/gallery.h"
+#include "data/dataset_fixtures.h"
+#include "support/test_support.h"
+#include "support/tiny_experiment.h"
+
+namespace regal::report {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One tiny experiment (all five methods, two budgets, two seeds) for the suite.
+class Report : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    scratch_ = new testing::ScratchDir("report");
+    const auto config = experiment::load_run_config(testing::write_tiny_experiment(scratch_->path()));
+    run_dir_ = experiment::run_experiment(config, {}).out;
+  }
+  static void TearDownTestSuite() {
+    delete scratch_;
+    scratch_ = nullptr;
+  }
+  static testing::ScratchDir* scratch_;
+  static fs::path run_dir_;
+};
+testing::ScratchDir* Report::scratch_ = nullptr;
+fs::path Report::run_dir_;
+
+// Well-formed XML: every start tag closed in order (declarations, comments,
+// CDATA and self-closing tags allowed); with `html`, HTML's void elements
+// (meta, img, br) need no closing. Returns "" or what is wrong.
+std::string xml_problem(const std::string& text, bool html = false) {
+  std::vector<std::string> open;
+  size_t i = 0;
+  while ((i = text.find('<', i)) != std::string::npos) {
+    if (text.compare(i, 4, "<!--") == 0) {
+      i = text.find("-->", i);
+      if (i == std::string::npos) return "unterminated comment";
+      continue;
+    }
+    if (text.compare(i, 9, "<![CDATA[") == 0) {
+      i = text.find("]]>", i);
+      if (i == std::string::npos) return "unterminated CDATA";
+      continue;
+    }
+    const size_t end = text.find('>', i);
+    if (end == std::string::npos) return "unterminated tag";
+    const std::string tag = text.substr(i + 1, end - i - 1);
+    i = end;
+    if (tag.empty() || tag[0] == '?' || tag[0] == '!') continue;
+    if (tag[0] == '/') {
+      const std::string name = tag.substr(1, tag.find_first_of(" \t\n") - 1);
+      if (open.empty() || open.back() != name) return "</" + name + "> closes " + (open.empty() ? "nothing" : open.back());
+      open.pop_back();
+      continue;
+    }
+    if (tag.back() == '/') continue;
+    const std::string name = tag.substr(0, tag.find_first_of(" \t\n"));
+    if (html && (name == "meta" || name == "img" || name == "br")) continue;
+    open.push_back(name);
+  }
+  return open.empty() ? "" : "<" + open.back() + "> never closed";
+}
+
+std::string run_command(const std::string& command) {
+  std::string output;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  if (!pipe) return output;
+  std::array<char, 4096> buffer{};
+  size_t read = 0;
+  while ((read = fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) output.append(buffer.data(), read);
+  return output;
+}
+
+TEST_F(Report, EveryFigureIsADecodablePngAndAWellFormedSvg) {
+  auto figures = write_figures(run_dir_);
+  const auto gallery = write_gallery(run_dir_);
+  ASSERT_TRUE(gallery.has_value());
+  figures.push_back(*gallery);
+  std::vector<std::string> names;
+  for (const auto& figure : figures) {
+    names.push_back(figure.name);
+    const std::string png = read_file(figure.png);
+    ASSERT_GT(png.size(), 8u) << figure.png;
+    EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << figure.png;
+    const cv::Mat image = cv::imread(figure.png.string(), cv::IMREAD_COLOR);
+    ASSERT_FALSE(image.empty()) << figure.png;
+    cv::Scalar mean, stddev;
+    cv::meanStdDev(image, mean, stddev);
+    EXPECT_GT(stddev[0] + stddev[1] + stddev[2], 1.0) << figure.png << " is one flat colour";
+    const std::string svg = read_file(figure.svg);
+    EXPECT_NE(svg.find("<svg"), std::string::npos) << figure.svg;
+    EXPECT_EQ(xml_problem(svg), "") << figure.svg;
+    EXPECT_FALSE(fs::exists(fs::path(figure.png).replace_extension(".tmp.png")));
+  }
+  // All eight kinds (the loss curves twice: smallest and largest budget).
+  EXPECT_EQ(names, (std::vector<std::string>{"miou_vs_budget", "rare_miou_vs_budget", "ralis_train_vs_val",
+                                             "loss_smallest_budget", "loss_largest_budget", "policy_training",
+                                             "per_class_iou", "acquired_classes", "gallery"}));
+  // The data behind a figure is there to be re-plotted.
+  EXPECT_TRUE(fs::exists(run_dir_ / "figures" / "data" / "miou-random.csv"));
+  EXPECT_TRUE(fs::exists(run_dir_ / "figures" / "data" / "miou_vs_budget.gp"));
+}
+
+TEST_F(Report, TheReportHoldsTablesWithTheBestMarkedAndEveryFigureInline) {
+  const fs::path report = write_figures_and_report(run_dir_);
+  const std::string html = read_file(report);
+  EXPECT_EQ(xml_problem(html, true), "");
+  EXPECT_NE(html.find("class=\"best\""), std::string::npos);
+  EXPECT_NE(html.find("ralis-wiou"), std::string::npos);
+  const auto count = [&](const std::string& part) {
+    size_t n = 0;
+    for (size_t i = html.find(part); i != std::string::npos; i = html.find(part, i + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("<figure "), 9u);
+  EXPECT_EQ(count("src=\"data:image/png;base64,"), 9u);
+  EXPECT_EQ(html.find("src=\"http"), std::string::npos);  // self-contained
+  EXPECT_NE(html.find("libtorch"), std::string::npos);
+  EXPECT_NE(html.find("pretrain_cache"), std::string::npos);  // the config
+}
+
+TEST_F(Report, HeadlessChromiumRendersItWithEveryFigureDecoded) {
+  const fs::path report = write_figures_and_report(run_dir_);
+  const fs::path profile = scratch_->path() / "chromium-profile";
+  const std::string flags = "--headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars "
+                            "--user-data-dir=" + profile.string() + " --window-size=1200,4000";
+  const std::string dom =
+      run_command("timeout 180 chromium " + flags + " --dump-dom 'file://" + report.string() + "' 2>/dev/null");
+  ASSERT_NE(dom.find("data-images-loaded"), std::string::npos)
+      << "chromium did not run the page's load handler; output:\n" << dom.substr(0, 2000);
+  EXPECT_NE(dom.find("data-images-loaded=\"9\""), std::string::npos);
+  EXPECT_NE(dom.find("data-images-broken=\"0\""), std::string::npos);
+  const fs::path screenshot = scratch_->path() / "report.png";
+  run_command("timeout 180 chromium " + flags + " --screenshot=" + screenshot.string() + " 'file://" +
+              report.string() + "' > /dev/null 2>&1");
+  const cv::Mat page = cv::imread(screenshot.string(), cv::IMREAD_COLOR);
+  ASSERT_FALSE(page.empty()) << "chromium wrote no screenshot " << screenshot;
+  EXPECT_EQ(page.cols, 1200);
+  cv::Scalar mean, stddev;
+  cv::meanStdDev(page, mean, stddev);
+  EXPECT_GT(stddev[0], 5.0) << "the rendered page is blank";
+}
+
+TEST(ReportErrors, ARunWithoutResultsIsNamed) {
+  testing::ScratchDir dir("report-empty");
+  EXPECT_CONTAINS(testing::error_message([&] { write_figures_and_report(dir.path()); }),
+                  (dir.path() / "results.json").string());
+}
+
+}  // namespace
+}  // namespace regal::report
