@@ -20,7 +20,9 @@ build: configure
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
-demo: build
+# The demo needs only the regal executable, not the tests and benchmarks.
+demo: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target regal
 	bash scripts/demo.sh $(BUILD_DIR)/regal
 
 bench: build

@@ -72,6 +72,9 @@ TEST(Experiment, ResumedInsideAndBetweenUnitsEndsWithTheUninterruptedResults) {
 
   EXPECT_EQ(without_timings(*part.out / "results.csv"), without_timings(*whole.out / "results.csv"));
   EXPECT_EQ(without_timings(*part.out / "summary.csv"), without_timings(*whole.out / "summary.csv"));
+  const auto results = nlohmann::json::parse(read_file(*part.out / "results.json"));
+  EXPECT_TRUE(results["supervised_val_miou"].is_number());  // experiment.upper_bound
+  EXPECT_TRUE(fs::exists(*part.out / "supervised" / "best.pt"));
   const auto record = nlohmann::json::parse(read_file(*part.out / "experiment.json"));
   EXPECT_EQ(record["units_done"], 20);
   EXPECT_TRUE(record["finished"].get<bool>());

@@ -88,7 +88,11 @@ std::string run_command(const std::string& command) {
 }
 
 TEST_F(Report, EveryFigureIsADecodablePngAndAWellFormedSvg) {
-  auto figures = write_figures(run_dir_);
+  // A run directory given relative to the working directory, as users do.
+  const fs::path cwd = fs::current_path();
+  fs::current_path(run_dir_.parent_path());
+  auto figures = write_figures(run_dir_.filename());
+  fs::current_path(cwd);
   const auto gallery = write_gallery(run_dir_);
   ASSERT_TRUE(gallery.has_value());
   figures.push_back(*gallery);
@@ -108,13 +112,17 @@ TEST_F(Report, EveryFigureIsADecodablePngAndAWellFormedSvg) {
     EXPECT_EQ(xml_problem(svg), "") << figure.svg;
     EXPECT_FALSE(fs::exists(fs::path(figure.png).replace_extension(".tmp.png")));
   }
+  // The gallery: a row per kept val prediction (2) and as many pool rows.
+  const cv::Mat gallery_image = cv::imread(gallery->png.string(), cv::IMREAD_COLOR);
+  EXPECT_EQ(gallery_image.rows, 4 * (32 + 22));
+  EXPECT_EQ(gallery_image.cols, 7 * 64);  // image, ground truth, five methods
   // All eight kinds (the loss curves twice: smallest and largest budget).
   EXPECT_EQ(names, (std::vector<std::string>{"miou_vs_budget", "rare_miou_vs_budget", "ralis_train_vs_val",
                                              "loss_smallest_budget", "loss_largest_budget", "policy_training",
                                              "per_class_iou", "acquired_classes", "gallery"}));
   // The data behind a figure is there to be re-plotted.
   EXPECT_TRUE(fs::exists(run_dir_ / "figures" / "data" / "miou-random.csv"));
-  EXPECT_TRUE(fs::exists(run_dir_ / "figures" / "data" / "miou_vs_budget.gp"));
+  EXPECT_NE(read_file(run_dir_ / "figures" / "data" / "miou_vs_budget.gp").find("upper bound"), std::string::npos);
 }
 
 TEST_F(Report, TheReportHoldsTablesWithTheBestMarkedAndEveryFigureInline) {
@@ -132,6 +140,7 @@ TEST_F(Report, TheReportHoldsTablesWithTheBestMarkedAndEveryFigureInline) {
   EXPECT_EQ(count("src=\"data:image/png;base64,"), 9u);
   EXPECT_EQ(html.find("src=\"http"), std::string::npos);  // self-contained
   EXPECT_NE(html.find("libtorch"), std::string::npos);
+  EXPECT_NE(html.find("the upper bound"), std::string::npos);
   EXPECT_NE(html.find("pretrain_cache"), std::string::npos);  // the config
 }
 

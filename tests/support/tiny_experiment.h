@@ -1,7 +1,8 @@
 #pragma once
 // A whole `regal experiment` small enough for a test: band images of 32 x 64
 // (three classes), regions of 16 x 16 (8 per image), a one-epoch pretraining,
-// two-episode policies, budgets of 4 and 8 regions of D_V's 32.
+// two-episode policies, budgets of 4 and 8 regions of D_V's 32, and a
+// one-epoch upper bound.
 #include <filesystem>
 #include <string>
 
@@ -31,6 +32,8 @@ inline std::filesystem::path write_tiny_experiment(const std::filesystem::path& 
       "model: {backbone: resnet18, fpn_channels: 8, dropout: 0.3}\n"
       "pretrain: {out: " + (dir / "unused-pretrain").string() +
       ", epochs: 1, batch_size: 2, crop: [32, 32], patience: 0, eval_batch_size: 2}\n"
+      "supervised: {out: " + (dir / "unused-supervised").string() +
+      ", init: pretrained, epochs: 1, batch_size: 2, crop: [32, 32], patience: 0, eval_batch_size: 2}\n"
       "policy:\n"
       "  out: " + (dir / "unused-policy").string() + "\n"
       "  region: [16, 16]\n  groups: 2\n  per_group: 3\n  budget: 4\n  episodes: 2\n  buffer_capacity: 50\n"
@@ -40,7 +43,7 @@ inline std::filesystem::path write_tiny_experiment(const std::filesystem::path& 
       "evaluate:\n  groups: 2\n  per_group: {random: 3, entropy: 3, bald: 3, ralis: 3}\n  bald_passes: 2\n"
       "  eval_batch_size: 2\n"
       "experiment:\n  out: " + (dir / "experiment").string() + "\n  pretrain_cache: " +
-      (dir / "pretrained").string() + "\n  budgets: ['4', '8']\n  seeds: [0, 1]\n  gallery_images: 2\n");
+      (dir / "pretrained").string() + "\n  budgets: ['4', '8']\n  seeds: [0, 1]\n  gallery_images: 2\n  upper_bound: true\n");
   return config;
 }
 

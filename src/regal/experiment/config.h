@@ -112,6 +112,9 @@ struct ExperimentSection {
   std::vector<uint64_t> seeds = {0, 1, 2};
   // Val images whose predictions every unit keeps for the gallery figure.
   int64_t gallery_images = 3;
+  // Also train on every D_V label (the `supervised:` section, from the
+  // pretrained net): the upper bound drawn in the figures and the report.
+  bool upper_bound = false;
 };
 
 // Reads `policy:` and `evaluate:` (either may be absent: defaults).

@@ -108,7 +108,8 @@ EvaluateSection evaluate_section_from_yaml(const YAML::Node& node, const std::st
 
 ExperimentSection experiment_section_from_yaml(const YAML::Node& node, const std::string& file) {
   const std::string section = "experiment";
-  check_keys(node, {"out", "pretrain_cache", "methods", "budgets", "seeds", "gallery_images"}, file, section);
+  check_keys(node, {"out", "pretrain_cache", "methods", "budgets", "seeds", "gallery_images", "upper_bound"}, file,
+             section);
   ExperimentSection experiment;
   experiment.out = read<std::string>(node, "out", experiment.out.string(), file, section);
   experiment.pretrain_cache = read<std::string>(node, "pretrain_cache", experiment.pretrain_cache.string(), file,
@@ -117,6 +118,7 @@ ExperimentSection experiment_section_from_yaml(const YAML::Node& node, const std
   experiment.budgets = read<std::vector<std::string>>(node, "budgets", experiment.budgets, file, section);
   experiment.seeds = read<std::vector<uint64_t>>(node, "seeds", experiment.seeds, file, section);
   experiment.gallery_images = read<int64_t>(node, "gallery_images", experiment.gallery_images, file, section);
+  experiment.upper_bound = read<bool>(node, "upper_bound", experiment.upper_bound, file, section);
   REGAL_CHECK(experiment.gallery_images >= 0, file, ": 'experiment.gallery_images' must be >= 0, got ",
               experiment.gallery_images);
   ExperimentPlan{experiment.methods, experiment.budgets, experiment.seeds}.validate(file + ": 'experiment'");

@@ -217,6 +217,23 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
                                                      .dump(2) + "\n");
   }
 
+  // The upper bound: every D_V label, from the pretrained net.
+  if (config.experiment.upper_bound) {
+    const fs::path dir = out / "supervised";
+    if (!fs::exists(dir / "summary.json")) {
+      spdlog::info("experiment: training on every D_V label (the upper bound) in {}", dir.string());
+      const auto clock = Clock::now();
+      RunConfig supervised = config;
+      supervised.supervised.out = dir;
+      JobOverrides overrides;
+      overrides.resume = fs::exists(dir / "last.pt");
+      run_train_supervised(supervised, overrides);
+      add_seconds("supervised", seconds_since(clock));
+    }
+    record["supervised_summary"] = read_json(dir / "summary.json");
+    save_record();
+  }
+
   // The units.
   const auto unit_file = [&](const ExperimentUnit& unit) { return units_dir / (unit.id() + ".json"); };
   const int64_t pool_regions = [&] {
@@ -238,7 +255,10 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
   const nlohmann::json extra = {{"experiment", out.string()},
                                 {"config", config.file.string()},
                                 {"dataset", splits.d_v->dataset().info().name},
-                                {"pretrained_val_miou", record["pretrain_summary"].value("best_val_miou", 0.0)}};
+                                {"pretrained_val_miou", record["pretrain_summary"].value("best_val_miou", 0.0)},
+                                {"supervised_val_miou", record.contains("supervised_summary")
+                                                            ? record["supervised_summary"].at("best_val_miou")
+                                                            : nlohmann::json(nullptr)}};
   UnitClock unit_clock;
   const auto units_start = Clock::now();
   while (!remaining.empty()) {

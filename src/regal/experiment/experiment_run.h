@@ -13,6 +13,7 @@
 // <out>/data.json        the target splits read (run_data_record.h)
 // <out>/experiment.json  plan, environment, timings, progress
 // <out>/policy-miou/, policy-wiou/   train-policy runs (active_jobs.h)
+// <out>/supervised/      with experiment.upper_bound: train-supervised from the pretrained net
 // <out>/units/<id>.json  one evaluation result per unit (loop/evaluation_run.h),
 //                        <id>.predictions/ its predictions for the gallery
 // <out>/results.json, results.csv, summary.csv   (results_table.h)

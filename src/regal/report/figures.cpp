@@ -85,7 +85,13 @@ RunData load_run(const fs::path& run_dir) {
   for (const auto& method : present) {
     if (std::find(run.methods.begin(), run.methods.end(), method) == run.methods.end()) run.methods.push_back(method);
   }
+  // Classes from the most to the least frequent in the pool, so that the
+  // class figures show the long tail left to right.
   run.classes = run.results.at("classes").get<std::vector<std::string>>();
+  const auto& pool = run.units.front().at("pool_class_distribution");
+  std::stable_sort(run.classes.begin(), run.classes.end(), [&](const std::string& a, const std::string& b) {
+    return json_number(pool.at(a)) > json_number(pool.at(b));
+  });
   run.smallest_budget = *budgets.begin();
   run.largest_budget = *budgets.rbegin();
   return run;
@@ -165,11 +171,18 @@ Figure miou_figure(const RunData& run) {
   const double pretrained = 100.0 * run.results.value("pretrained_val_miou", 0.0);
   std::string body = budget_axis() + "set ylabel 'val mIoU (%)'\nset title 'Segmentation quality against labelling budget'\n";
   body += "plot " + budget_lines(run, "val_miou", "miou");
-  body += fmt::format("  {} with lines dt 2 lw 1.5 lc rgb 'black' title 'pretrained (source only)'\n",
+  body += fmt::format("  {} with lines dt 2 lw 1.5 lc rgb 'black' title 'pretrained (source only)'",
                       gp_number(pretrained));
+  const auto& supervised = run.results.value("supervised_val_miou", json(nullptr));
+  if (supervised.is_number()) {
+    body += fmt::format(", \\\n  {} with lines dt 4 lw 1.5 lc rgb 'black' title 'every D_V label (upper bound)'",
+                        gp_number(100.0 * supervised.get<double>()));
+  }
+  body += "\n";
   return render(run, "miou_vs_budget", "Val mIoU against budget",
                 "Mean val mIoU over seeds per method and budget; the band is one sample standard deviation. "
-                "The dashed line is the pretrained (source-only) net every run starts from.",
+                "The dashed line is the pretrained (source-only) net every run starts from; with experiment.upper_bound, "
+                "the dash-dotted one is the net trained on every label of D_V.",
                 body);
 }
 
@@ -291,7 +304,8 @@ std::optional<Figure> policy_figure(const RunData& run) {
   const auto trim = [](std::string text) { return text.substr(0, text.size() - 2); };
   std::string body = "set multiplot layout 2,2 title 'Query network training (D_T episodes, D_R reward)'\nset grid\nset key top right\n";
   body += "set xlabel 'step t'\nset ylabel 'reward'\nset title 'reward per step'\nplot " + trim(steps_plot) + "\n";
-  body += "set xlabel 'episode'\nset ylabel 'reward'\nset title 'reward per episode (sum)'\nplot " + trim(episodes_plot) + "\n";
+  body += "set xlabel 'episode'\nset ylabel 'reward'\nset title 'reward per episode (sum)'\nset xtics 1\nplot " +
+          trim(episodes_plot) + "\nset xtics autofreq\n";
   body += "set xlabel 'step t'\nset ylabel 'loss'\nset title 'DQN loss'\nplot " + trim(loss_plot) + "\n";
   body += "set xlabel 'step t'\nset ylabel 'epsilon'\nset title 'exploration epsilon'\nplot " + trim(epsilon_plot) + "\n";
   return render(run, "policy_training", "Query network training",
@@ -343,7 +357,8 @@ Figure per_class_figure(const RunData& run) {
                            class_bars("per_class_iou.csv", run.methods.size(), false, "val IoU (%)",
                                       "Per-class val IoU at the largest budget, " + budget_text);
   return render(run, "per_class_iou", "Per-class IoU at the largest budget",
-                "Val IoU of every class (mean over seeds) at " + budget_text + ", methods side by side.", body, 1100, 540);
+                "Val IoU of every class (mean over seeds) at " + budget_text +
+                    ", methods side by side; classes from the most to the least frequent in the pool.", body, 1100, 540);
 }
 
 Figure acquired_figure(const RunData& run) {
@@ -409,7 +424,8 @@ void run_gnuplot(const fs::path& script) {
 }
 
 std::vector<Figure> write_figures(const fs::path& run_dir) {
-  const RunData run = load_run(run_dir);
+  // Absolute: the scripts change into figures/data before they draw.
+  const RunData run = load_run(fs::absolute(run_dir));
   fs::create_directories(run.data_dir());
   std::vector<Figure> figures;
   figures.push_back(miou_figure(run));

@@ -146,7 +146,9 @@ std::optional<Figure> write_gallery(const fs::path& run_dir) {
   std::map<std::string, size_t> index_of;
   for (size_t i = 0; i < pool.size(); ++i) index_of[pool.files(i).id] = i;
   const auto region = chosen.at(methods.front()).result.at("region");  // [height, width]
-  for (size_t r = 0; r < std::min<size_t>(rows.size(), ranked.size()); ++r) {
+  // As many pool rows as val rows.
+  const size_t pool_rows = std::min(rows.size(), ranked.size());
+  for (size_t r = 0; r < pool_rows; ++r) {
     const auto& id = ranked[r].second;
     REGAL_CHECK(index_of.count(id), "labelled region in image '", id, "', which the pool D_V does not have");
     const auto sample = pool.load(index_of.at(id));

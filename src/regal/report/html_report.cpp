@@ -159,10 +159,15 @@ fs::path write_report(const fs::path& run_dir, const std::vector<Figure>& figure
           "with its method, fine-tunes on them, and is scored on val. RALis methods pick with a query network "
           "trained on D_T, rewarded with the mIoU (ralis-miou) or the class-frequency-weighted IoU (ralis-wiou) "
           "gain on D_R.</p>\n";
-  html += fmt::format("<p class=\"note\">Pretrained (source-only) net: val mIoU {:.2f}%. Cells: mean &plusmn; "
+  const auto& supervised = results.value("supervised_val_miou", json(nullptr));
+  html += fmt::format("<p class=\"note\">Pretrained (source-only) net: val mIoU {:.2f}%{}. Cells: mean &plusmn; "
                       "sample standard deviation over seeds, in percent; the best mean of each budget is marked. "
                       "{} finished units.</p>\n",
-                      100.0 * results.value("pretrained_val_miou", 0.0), results.at("units").size());
+                      100.0 * results.value("pretrained_val_miou", 0.0),
+                      supervised.is_number()
+                          ? fmt::format("; trained on every D_V label (the upper bound): {:.2f}%", 100.0 * supervised.get<double>())
+                          : std::string(),
+                      results.at("units").size());
   html += "<h2>Results</h2>\n";
   html += metric_table(results, "val_miou", "Val mIoU (%)");
   html += metric_table(results, "val_rare_miou", "Val mIoU of the rarest classes (%): " + rare);
