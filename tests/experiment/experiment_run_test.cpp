@@ -1,5 +1,6 @@
 // `regal experiment` end to end on tiny data: an experiment interrupted
-// inside policy training, between units and inside a unit, then continued,
+// inside policy training, between units and inside a unit (from its
+// checkpoint), then continued,
 // ends with the results of an uninterrupted run; pretraining is shared
 // through the cache; an out directory of another config is refused.
 #include "regal/experiment/experiment_run.h"
@@ -59,15 +60,24 @@ TEST(Experiment, ResumedInsideAndBetweenUnitsEndsWithTheUninterruptedResults) {
   EXPECT_FALSE(second.finished);
   EXPECT_EQ(second.units_done, 3);
   EXPECT_EQ(CsvTable::load(*part.out / "results.csv").rows().size(), 3u);
-  // Inside a unit: a crash leaves the temporary file of its results and
-  // part of its predictions; the unit runs again from its start.
+  // Inside a unit: it stops after one of its labelling steps with a
+  // checkpoint (and a crash there would leave a temporary file behind).
   const auto next = ExperimentPlan{{"random", "entropy", "bald", "ralis-miou", "ralis-wiou"}, {"4", "8"}, {0, 1}}.units()[3];
-  write_file_atomically(*part.out / "units" / (next.id() + ".json.tmp.4242"), "{\"method\": ");
-  write_file_atomically(*part.out / "units" / (next.id() + ".predictions") / "val_0.png", "not a png");
   part.stop_after_units = 0;
+  part.stop_after_unit_steps = 1;
+  const auto third = run_experiment(config, part);
+  EXPECT_FALSE(third.finished);
+  EXPECT_EQ(third.units_done, 3);
+  const fs::path checkpoint = *part.out / "units" / (next.id() + ".checkpoint");
+  EXPECT_TRUE(fs::exists(checkpoint / "progress.json"));
+  EXPECT_EQ(nlohmann::json::parse(read_file(checkpoint / "progress.json"))["step"], 1);
+  EXPECT_FALSE(fs::exists(*part.out / "units" / (next.id() + ".json")));
+  write_file_atomically(*part.out / "units" / (next.id() + ".json.tmp.4242"), "{\"method\": ");
+  part.stop_after_unit_steps = 0;
   const auto last = run_experiment(config, part);
   ASSERT_TRUE(last.finished);
   EXPECT_EQ(last.units_run, 17);
+  EXPECT_FALSE(fs::exists(checkpoint));  // removed with the unit's results
   EXPECT_EQ(last.pretrained, uninterrupted.pretrained);  // pretrained once, in the cache
 
   EXPECT_EQ(without_timings(*part.out / "results.csv"), without_timings(*whole.out / "results.csv"));

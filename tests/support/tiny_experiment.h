@@ -43,7 +43,8 @@ inline std::filesystem::path write_tiny_experiment(const std::filesystem::path& 
       "evaluate:\n  groups: 2\n  per_group: {random: 3, entropy: 3, bald: 3, ralis: 3}\n  bald_passes: 2\n"
       "  eval_batch_size: 2\n"
       "experiment:\n  out: " + (dir / "experiment").string() + "\n  pretrain_cache: " +
-      (dir / "pretrained").string() + "\n  budgets: ['4', '8']\n  seeds: [0, 1]\n  gallery_images: 2\n  upper_bound: true\n");
+      (dir / "pretrained").string() + "\n  budgets: ['4', '8']\n  seeds: [0, 1]\n  gallery_images: 2\n  upper_bound: true\n"
+      "  unit_checkpoint_minutes: 0\n");
   return config;
 }
 

@@ -195,6 +195,9 @@ nlohmann::json run_evaluate(const RunConfig& config_in, const TargetSplits& spli
   job.label = request.label;
   job.prediction_images = request.prediction_images;
   job.predictions_dir = request.predictions_dir;
+  job.checkpoint_dir = request.checkpoint_dir;
+  job.checkpoint_seconds = request.checkpoint_seconds;
+  job.stop_after_steps = request.stop_after_steps;
   job.out_file = request.out ? *request.out
                              : config.evaluate.out / fmt::format("{}-{}-seed{}.json", loop::to_string(method),
                                                                  budget_tag(budget_text), config.seed);

@@ -61,6 +61,9 @@ struct EvaluateRequest {
   std::string label;                 // the method's name in the results (default: `method`)
   int64_t prediction_images = 0;     // loop::EvaluationJob: predictions kept for figures
   std::filesystem::path predictions_dir;
+  std::filesystem::path checkpoint_dir;  // loop::EvaluationJob: checkpoints of the labelling loop
+  double checkpoint_seconds = 600.0;
+  int64_t stop_after_steps = 0;
 };
 
 // One evaluation run; returns the JSON it wrote, whose "data" holds the

@@ -115,6 +115,9 @@ struct ExperimentSection {
   // Also train on every D_V label (the `supervised:` section, from the
   // pretrained net): the upper bound drawn in the figures and the report.
   bool upper_bound = false;
+  // A unit saves the state of its labelling loop at most this often (minutes;
+  // 0: after every step), so that an interrupted unit continues from there.
+  double unit_checkpoint_minutes = 10.0;
 };
 
 // Reads `policy:` and `evaluate:` (either may be absent: defaults).

@@ -108,7 +108,8 @@ EvaluateSection evaluate_section_from_yaml(const YAML::Node& node, const std::st
 
 ExperimentSection experiment_section_from_yaml(const YAML::Node& node, const std::string& file) {
   const std::string section = "experiment";
-  check_keys(node, {"out", "pretrain_cache", "methods", "budgets", "seeds", "gallery_images", "upper_bound"}, file,
+  check_keys(node, {"out", "pretrain_cache", "methods", "budgets", "seeds", "gallery_images", "upper_bound",
+                    "unit_checkpoint_minutes"}, file,
              section);
   ExperimentSection experiment;
   experiment.out = read<std::string>(node, "out", experiment.out.string(), file, section);
@@ -119,6 +120,10 @@ ExperimentSection experiment_section_from_yaml(const YAML::Node& node, const std
   experiment.seeds = read<std::vector<uint64_t>>(node, "seeds", experiment.seeds, file, section);
   experiment.gallery_images = read<int64_t>(node, "gallery_images", experiment.gallery_images, file, section);
   experiment.upper_bound = read<bool>(node, "upper_bound", experiment.upper_bound, file, section);
+  experiment.unit_checkpoint_minutes =
+      read<double>(node, "unit_checkpoint_minutes", experiment.unit_checkpoint_minutes, file, section);
+  REGAL_CHECK(experiment.unit_checkpoint_minutes >= 0.0, file,
+              ": 'experiment.unit_checkpoint_minutes' must be >= 0, got ", experiment.unit_checkpoint_minutes);
   REGAL_CHECK(experiment.gallery_images >= 0, file, ": 'experiment.gallery_images' must be >= 0, got ",
               experiment.gallery_images);
   ExperimentPlan{experiment.methods, experiment.budgets, experiment.seeds}.validate(file + ": 'experiment'");

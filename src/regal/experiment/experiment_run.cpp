@@ -277,10 +277,18 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
     if (spec.policy_reward) evaluate.policy = policies.at(*spec.policy_reward);
     evaluate.prediction_images = config.experiment.gallery_images;
     evaluate.predictions_dir = units_dir / (unit.id() + ".predictions");
+    evaluate.checkpoint_dir = units_dir / (unit.id() + ".checkpoint");
+    evaluate.checkpoint_seconds = 60.0 * config.experiment.unit_checkpoint_minutes;
+    evaluate.stop_after_steps = request.stop_after_unit_steps;
     const auto clock = Clock::now();
     const auto result = run_evaluate(config, splits, evaluate);
     const double unit_seconds = seconds_since(clock);
     add_seconds("units", unit_seconds);
+    if (!result.at("finished").get<bool>()) {
+      remaining.insert(remaining.begin(), {unit, regions});
+      spdlog::info("experiment: stopped inside unit {} after step {}", unit.id(), result.at("steps").get<int64_t>());
+      break;
+    }
     unit_clock.record(unit, regions, unit_seconds);
     ++outcome.units_run;
     ++outcome.units_done;

@@ -5,9 +5,9 @@
 // unit of the plan; after each unit results.json, results.csv and summary.csv
 // are rewritten from every finished unit, so a partial run already has
 // results. Running the same command again continues where it stopped:
-// finished units are kept, pretraining and policy training continue from
-// their last epoch or step, an interrupted unit starts over (a unit run twice
-// from the same seed gives the same numbers on CPU).
+// finished units are kept, pretraining, policy training and a unit continue
+// from their last epoch, step or unit checkpoint (on CPU with the numbers of
+// an uninterrupted run).
 //
 // <out>/config.yaml      the config (a later run with another config is refused)
 // <out>/data.json        the target splits read (run_data_record.h)
@@ -15,7 +15,8 @@
 // <out>/policy-miou/, policy-wiou/   train-policy runs (active_jobs.h)
 // <out>/supervised/      with experiment.upper_bound: train-supervised from the pretrained net
 // <out>/units/<id>.json  one evaluation result per unit (loop/evaluation_run.h),
-//                        <id>.predictions/ its predictions for the gallery
+//                        <id>.predictions/ its predictions for the gallery,
+//                        <id>.checkpoint/ its labelling loop while it runs
 // <out>/results.json, results.csv, summary.csv   (results_table.h)
 #include <cstdint>
 #include <filesystem>
@@ -40,6 +41,9 @@ struct ExperimentRequest {
   // policy training after this many of its steps; 0: run to the end.
   int64_t stop_after_units = 0;
   int64_t stop_after_policy_steps = 0;
+  // Stop inside the next unit after this many of its labelling steps (it
+  // continues from its checkpoint); 0: run to the end.
+  int64_t stop_after_unit_steps = 0;
 };
 
 struct ExperimentOutcome {

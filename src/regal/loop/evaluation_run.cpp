@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
@@ -13,10 +14,12 @@
 #include "regal/core/progress.h"
 #include "regal/loop/candidates.h"
 #include "regal/loop/policy_training.h"
+#include "regal/loop/rng_text.h"
 #include "regal/loop/scoring.h"
 #include "regal/metrics/confusion_matrix.h"
 #include "regal/metrics/iou.h"
 #include "regal/rl/dqn.h"
+#include "regal/train/checkpoint.h"
 
 namespace regal::loop {
 
@@ -140,15 +143,76 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
   spdlog::info("evaluate {}: budget {} = {} of {} regions, {} steps of K = {} (N = {})", to_string(method),
                options.budget().to_string(), budget, pool.total_regions(), steps, options.groups(),
                options.per_group());
+  REGAL_CHECK(job.stop_after_steps == 0 || !job.checkpoint_dir.empty(),
+              "evaluation: stopping after some steps needs a checkpoint directory to continue from");
   double seconds_acquire = 0.0;
   double seconds_train = 0.0;
   at::Tensor fractions = region_fractions(*data.d_v, {}, options.region(), num_classes);  // [0, C+1]
-  Progress progress("evaluate " + to_string(method), steps);
   // Loss curves: one row per labelling step, then one per all-labelled epoch.
   nlohmann::json step_curve = nlohmann::json::array();
   nlohmann::json final_curve = nlohmann::json::array();
   double last_train_loss = 0.0;
   int64_t step = 0;
+
+  // The checkpoint of the labelling loop: every file carries the step in its
+  // name; progress.json, written last, names the complete set, and only then
+  // is the previous set removed, so a crash always leaves one whole set.
+  const std::filesystem::path progress_file = job.checkpoint_dir / "progress.json";
+  const auto checkpoint_file = [&](int64_t tag, const char* what) {
+    return job.checkpoint_dir / fmt::format("{:06d}-{}.pt", tag, what);
+  };
+  const nlohmann::json identity = {{"method", to_string(method)}, {"seed", options.seed()},
+                                   {"budget_regions", budget}, {"pool_regions", pool.total_regions()}};
+  int64_t saved_step = -1;
+  double seconds_before = 0.0;  // of the invocations before a continued one
+  if (!job.checkpoint_dir.empty() && std::filesystem::exists(progress_file)) {
+    const auto saved = nlohmann::json::parse(read_file(progress_file));
+    REGAL_CHECK(saved.at("identity") == identity, progress_file, " is the checkpoint of another run (",
+                saved.at("identity").dump(), ", this one is ", identity.dump(), "); remove ", job.checkpoint_dir);
+    step = saved.at("step").get<int64_t>();
+    train::load_checkpoint(checkpoint_file(step, "seg"), *trainer.net(), &trainer.optimizer());
+    trainer.net()->to(device);
+    pool.load(checkpoint_file(step, "pool"));
+    torch::load(fractions, checkpoint_file(step, "fractions").string());
+    rng_from_string(rng, saved.at("rng").get<std::string>(), progress_file);
+    step_curve = saved.at("step_curve");
+    last_train_loss = saved.at("last_train_loss").get<double>();
+    seconds_acquire = saved.at("seconds_acquisition").get<double>();
+    seconds_train = saved.at("seconds_step_training").get<double>();
+    seconds_before = saved.at("seconds_total").get<double>();
+    saved_step = step;
+    spdlog::info("evaluate {}: continuing from step {} ({} regions labelled) of {}", to_string(method), step,
+                 pool.labelled_count(), job.checkpoint_dir.string());
+  }
+  auto last_save = Clock::now();
+  const auto save_checkpoint = [&] {
+    train::save_checkpoint(checkpoint_file(step, "seg"), *trainer.net(), &trainer.optimizer(), nlohmann::json{});
+    pool.save(checkpoint_file(step, "pool"));
+    write_atomically_with(checkpoint_file(step, "fractions"),
+                          [&](const std::filesystem::path& temp) { torch::save(fractions, temp.string()); });
+    const nlohmann::json progress_json = {{"identity", identity},
+                                          {"step", step},
+                                          {"labelled_regions", pool.labelled_count()},
+                                          {"rng", rng_to_string(rng)},
+                                          {"step_curve", step_curve},
+                                          {"last_train_loss", last_train_loss},
+                                          {"seconds_acquisition", seconds_acquire},
+                                          {"seconds_step_training", seconds_train},
+                                          {"seconds_total", seconds_before + seconds_since(start)}};
+    write_file_atomically(progress_file, progress_json.dump(2) + "\n");
+    if (saved_step >= 0 && saved_step != step) {
+      for (const char* what : {"seg", "pool", "fractions"}) {
+        std::error_code ignored;
+        std::filesystem::remove(checkpoint_file(saved_step, what), ignored);
+      }
+    }
+    saved_step = step;
+    last_save = Clock::now();
+  };
+
+  Progress progress("evaluate " + to_string(method), steps);
+  if (step > 0) progress.advance(step, "continued");
+  int64_t steps_this_invocation = 0;
   while (pool.labelled_count() < budget) {
     auto clock = Clock::now();
     // Never ask for more candidates than the pool still holds (the last steps of a large budget).
@@ -196,6 +260,18 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
     step_curve.push_back({{"step", step}, {"regions", pool.labelled_count()}, {"train_loss", step_loss}});
     last_train_loss = step_loss;
     progress.advance(1, std::to_string(pool.labelled_count()) + " regions");
+    ++steps_this_invocation;
+    // After the last step the final training follows; a crash there continues from the last save.
+    if (pool.labelled_count() < budget && !job.checkpoint_dir.empty()) {
+      const bool stop = job.stop_after_steps > 0 && steps_this_invocation >= job.stop_after_steps;
+      if (stop || seconds_since(last_save) >= job.checkpoint_seconds) save_checkpoint();
+      if (stop) {
+        progress.finish(std::to_string(pool.labelled_count()) + " regions, stopped");
+        spdlog::info("evaluate {}: stopped after step {}; the checkpoint is in {}", to_string(method), step,
+                     job.checkpoint_dir.string());
+        return {{"finished", false}, {"steps", step}};
+      }
+    }
   }
   progress.finish(std::to_string(pool.labelled_count()) + " regions");
 
@@ -242,6 +318,7 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
   const double rare_mean = metrics::mean_iou(rare_iou);
 
   nlohmann::json result;
+  result["finished"] = true;
   result["method"] = job.label.empty() ? to_string(method) : job.label;
   result["budget"] = options.budget().to_string();
   result["budget_regions"] = budget;
@@ -287,9 +364,10 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
                        {"step_training", seconds_train},
                        {"final_training", seconds_final_train},
                        {"scoring", seconds_score},
-                       {"total", seconds_since(start)}};
+                       {"total", seconds_before + seconds_since(start)}};
   if (!job.data.is_null()) result["data"] = job.data;
   write_file_atomically(job.out_file, result.dump(2) + "\n");
+  if (!job.checkpoint_dir.empty()) std::filesystem::remove_all(job.checkpoint_dir);
   spdlog::info("evaluate {} ({} regions): val mIoU {:.2f}% wIoU {:.2f}%, rarest {} classes {:.2f}%, train mIoU "
                "{:.2f}% | {} -> {}",
                to_string(method), pool.labelled_count(), 100.0 * val.miou, 100.0 * val.wiou, rare.numel(),

@@ -56,9 +56,21 @@ struct EvaluationJob {
   // 8-bit PNGs `<predictions_dir>/<id>.png` (for figures); 0 writes none.
   int64_t prediction_images = 0;
   std::filesystem::path predictions_dir;
+  // Checkpoints of the labelling loop, so that an interrupted run continues
+  // from its last saved step: kept in `checkpoint_dir` (empty: none), saved
+  // after a step once `checkpoint_seconds` have passed since the last save
+  // (0: after every step), removed once the results are written. A run
+  // continued from a checkpoint gives the numbers of an uninterrupted one (CPU).
+  std::filesystem::path checkpoint_dir;
+  double checkpoint_seconds = 600.0;
+  // Stop after this many labelling steps of this invocation, saving a
+  // checkpoint; 0: run to the end. requires: checkpoint_dir when > 0.
+  int64_t stop_after_steps = 0;
 };
 
-// Runs the evaluation and writes job.out_file. The JSON holds the method,
+// Runs the evaluation and writes job.out_file. When job.stop_after_steps
+// stops it first, nothing is written and the JSON returned is
+// {"finished": false, "steps": S}; otherwise it holds "finished": true, the method,
 // budget, seed, val mIoU / wIoU / per-class IoU, the mean IoU of the rarest
 // classes, the train mIoU (on the labelled pixels of D_V), the labelled
 // regions (image id, x, y), the class distribution of the acquired pixels

@@ -16,6 +16,7 @@
 #include "regal/core/progress.h"
 #include "regal/loop/acquisition.h"
 #include "regal/loop/candidates.h"
+#include "regal/loop/rng_text.h"
 #include "regal/rl/replay_buffer.h"
 #include "regal/train/checkpoint.h"
 
@@ -53,18 +54,6 @@ const std::vector<std::string>& episode_header() {
   static const std::vector<std::string> header = {"episode",    "steps",    "labelled_regions",
                                                   "start_metric", "end_epochs", "dr_score", "best"};
   return header;
-}
-
-std::string rng_to_string(const std::mt19937_64& rng) {
-  std::ostringstream out;
-  out << rng;
-  return out.str();
-}
-
-void rng_from_string(std::mt19937_64& rng, const std::string& text, const fs::path& file) {
-  std::istringstream in(text);
-  in >> rng;
-  REGAL_CHECK(!in.fail(), file, ": the saved random generator state is corrupt");
 }
 
 // The candidates and state of the step about to be taken.
