@@ -130,6 +130,8 @@ TEST_F(Report, TheReportHoldsTablesWithTheBestMarkedAndEveryFigureInline) {
   const std::string html = read_file(report);
   EXPECT_EQ(xml_problem(html, true), "");
   EXPECT_NE(html.find("class=\"best\""), std::string::npos);
+  // The caption of the rare-class table names them (three classes: all are "rare").
+  EXPECT_NE(html.find("rarest classes (%): class"), std::string::npos);
   EXPECT_NE(html.find("ralis-wiou"), std::string::npos);
   const auto count = [&](const std::string& part) {
     size_t n = 0;

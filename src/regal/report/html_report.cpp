@@ -137,7 +137,8 @@ fs::path write_report(const fs::path& run_dir, const std::vector<Figure>& figure
   if (fs::exists(run_dir / "units")) {
     for (const auto& entry : fs::directory_iterator(run_dir / "units")) {
       if (entry.path().extension() != ".json") continue;
-      for (const auto& name : json::parse(read_file(entry.path())).at("rare_classes")) {
+      const json unit = json::parse(read_file(entry.path()));
+      for (const auto& name : unit.at("rare_classes")) {
         rare += (rare.empty() ? "" : ", ") + name.get<std::string>();
       }
       break;
