@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "regal/core/atomic_file.h"
 #include "regal/core/error.h"
+#include "regal/core/progress.h"
 #include "regal/data/dataset_inspector.h"
 
 namespace regal::app {
@@ -60,7 +61,7 @@ void run_inspect_dataset(const InspectDatasetOptions& options) {
       options.split.empty() ? std::nullopt : std::optional<std::string>(options.split),
       ProgressLog(), options.threads);
   spdlog::info("inspect-dataset: done in {:.1f} s",
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+               seconds_since(start));
 
   std::cout << data::format_inspection_text(report) << std::flush;
   if (!options.json_file.empty()) {

@@ -83,7 +83,7 @@ void run_make_scenes(const MakeScenesArgs& args) {
     if (tenth == last_tenth) return;
     last_tenth = tenth;
     spdlog::info("make-scenes: {}/{} images ({} so far)", p.done, p.total,
-                 format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()));
+                 format_duration(seconds_since(start)));
   };
   const data::SceneReport report =
       reuse ? data::read_scenes_report(out) : data::generate_scenes(options, out, progress);
@@ -96,7 +96,7 @@ void run_make_scenes(const MakeScenesArgs& args) {
     }
     spdlog::info("{}: {} ({})", domain.name, domain.root.string(), counts);
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = seconds_since(start);
   if (reuse) {
     spdlog::info("make-scenes: reused {} in {}", out.string(), format_duration(seconds));
   } else {

@@ -36,4 +36,7 @@ class Progress {
 // "1h02m", "3m05s", "12.3s".
 std::string format_duration(double seconds);
 
+// Seconds of the steady clock since `start`: every timing regal reports.
+double seconds_since(std::chrono::steady_clock::time_point start);
+
 }  // namespace regal

@@ -18,6 +18,7 @@
 
 #include "regal/core/atomic_file.h"
 #include "regal/core/error.h"
+#include "regal/core/progress.h"
 
 namespace regal::data {
 namespace fs = std::filesystem;
@@ -51,9 +52,6 @@ const char* const kScenesFile = "scenes.json";
 const char* const kManifestFile = "dataset.json";
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // ---------------------------------------------------------------------------
 // Randomness: one generator per image, seeded from (seed, domain, split,

@@ -33,9 +33,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // The config as YAML text without its `experiment:` section: what must not
 // change under a run directory (the plan may grow: --budgets, --seeds).

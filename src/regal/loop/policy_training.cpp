@@ -28,9 +28,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Torch's generator (dropout while training) is reseeded from counters that
 // the checkpoint holds, so a resumed run draws what an uninterrupted one does.

@@ -27,9 +27,6 @@ namespace {
 
 constexpr int64_t kIgnore = 255;
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 std::vector<std::string> log_header(const data::DatasetInfo& info) {
   std::vector<std::string> header = {"epoch", "lr", "train_loss", "train_miou", "val_loss", "val_miou", "seconds"};
