@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -104,6 +106,23 @@ std::vector<UnitResult> finished_units(const fs::path& units_dir) {
   return units;
 }
 
+// Pretraining and the upper bound write summary.json last: with it the job is
+// finished and reused; without it the job runs, resuming from its last.pt when
+// an earlier invocation was cut off. Returns the seconds it ran (none if reused).
+std::optional<double> train_unless_finished(const fs::path& dir, const std::string& what,
+                                            const std::function<void(const JobOverrides&)>& train) {
+  if (fs::exists(dir / "summary.json")) {
+    spdlog::info("experiment: reusing {} finished in {}", what, dir.string());
+    return std::nullopt;
+  }
+  spdlog::info("experiment: {} into {}", what, dir.string());
+  const auto clock = Clock::now();
+  JobOverrides overrides;
+  overrides.resume = fs::exists(dir / "last.pt");
+  train(overrides);
+  return seconds_since(clock);
+}
+
 }  // namespace
 
 ExperimentPlan plan_of(const RunConfig& config, const ExperimentRequest& request) {
@@ -172,15 +191,9 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
   config.pretrain.out = pretrain_dir;
   outcome.pretrained = pretrain_dir / "best.pt";
   record["pretrained"] = pretrain_dir.string();
-  if (fs::exists(pretrain_dir / "summary.json")) {
-    spdlog::info("experiment: reusing the pretrained net in {}", pretrain_dir.string());
-  } else {
-    spdlog::info("experiment: pretraining into {}", pretrain_dir.string());
-    const auto clock = Clock::now();
-    JobOverrides overrides;
-    overrides.resume = fs::exists(pretrain_dir / "last.pt");
-    run_pretrain(config, overrides);
-    add_seconds("pretrain", seconds_since(clock));
+  if (const auto ran = train_unless_finished(pretrain_dir, "pretraining",
+                                             [&](const JobOverrides& overrides) { run_pretrain(config, overrides); })) {
+    add_seconds("pretrain", *ran);
   }
   record["pretrain_summary"] = read_json(pretrain_dir / "summary.json");
   save_record();
@@ -217,15 +230,13 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
   // The upper bound: every D_V label, from the pretrained net.
   if (config.experiment.upper_bound) {
     const fs::path dir = out / "supervised";
-    if (!fs::exists(dir / "summary.json")) {
-      spdlog::info("experiment: training on every D_V label (the upper bound) in {}", dir.string());
-      const auto clock = Clock::now();
-      RunConfig supervised = config;
-      supervised.supervised.out = dir;
-      JobOverrides overrides;
-      overrides.resume = fs::exists(dir / "last.pt");
-      run_train_supervised(supervised, overrides);
-      add_seconds("supervised", seconds_since(clock));
+    RunConfig supervised = config;
+    supervised.supervised.out = dir;
+    if (const auto ran = train_unless_finished(dir, "training on every D_V label (the upper bound)",
+                                               [&](const JobOverrides& overrides) {
+                                                 run_train_supervised(supervised, overrides);
+                                               })) {
+      add_seconds("supervised", *ran);
     }
     record["supervised_summary"] = read_json(dir / "summary.json");
     save_record();
@@ -256,6 +267,9 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
                                 {"supervised_val_miou", record.contains("supervised_summary")
                                                             ? record["supervised_summary"].at("best_val_miou")
                                                             : nlohmann::json(nullptr)}};
+  // Every finished unit, of this plan and of earlier ones (a subset grows the
+  // results): read once, then each new unit is added as it finishes.
+  std::vector<UnitResult> finished = finished_units(units_dir);
   UnitClock unit_clock;
   const auto units_start = Clock::now();
   while (!remaining.empty()) {
@@ -289,7 +303,8 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
     unit_clock.record(unit, regions, unit_seconds);
     ++outcome.units_run;
     ++outcome.units_done;
-    write_results(out, finished_units(units_dir), experiment_methods(), extra);
+    finished.push_back(unit_result_from_json(result, unit_file(unit).string()));
+    write_results(out, finished, experiment_methods(), extra);
     record["units_done"] = outcome.units_done;
     record["units_total"] = outcome.units_total;
     save_record();
@@ -301,7 +316,7 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
   }
   // Also when nothing ran (an earlier invocation finished the units): the
   // results always reflect every finished unit.
-  write_results(out, finished_units(units_dir), experiment_methods(), extra);
+  write_results(out, finished, experiment_methods(), extra);
   outcome.finished = remaining.empty();
   record["units_done"] = outcome.units_done;
   record["units_total"] = outcome.units_total;
