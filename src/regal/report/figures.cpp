@@ -60,17 +60,13 @@ struct RunData {
   }
 };
 
-RunData load_run(const fs::path& run_dir) {
+RunData load_run(const fs::path& run_dir, const std::vector<RunUnit>& units) {
   RunData run;
   run.dir = run_dir;
   const fs::path results = run_dir / "results.json";
   REGAL_CHECK(fs::exists(results), "no ", results, ": run `regal experiment` into ", run_dir, " first");
   run.results = json::parse(read_file(results));
-  for (const auto& entry : fs::directory_iterator(run_dir / "units")) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json") {
-      run.units.push_back(json::parse(read_file(entry.path())));
-    }
-  }
+  for (const auto& unit : units) run.units.push_back(unit.result);
   REGAL_CHECK(!run.units.empty(), run_dir / "units", " holds no finished unit: nothing to draw");
   std::set<std::string> present;
   std::set<int64_t> budgets;
@@ -423,9 +419,11 @@ void run_gnuplot(const fs::path& script) {
   fs::remove(log);
 }
 
-std::vector<Figure> write_figures(const fs::path& run_dir) {
+std::vector<Figure> write_figures(const fs::path& run_dir) { return write_figures(run_dir, load_run_units(run_dir)); }
+
+std::vector<Figure> write_figures(const fs::path& run_dir, const std::vector<RunUnit>& units) {
   // Absolute: the scripts change into figures/data before they draw.
-  const RunData run = load_run(fs::absolute(run_dir));
+  const RunData run = load_run(fs::absolute(run_dir), units);
   fs::create_directories(run.data_dir());
   std::vector<Figure> figures;
   figures.push_back(miou_figure(run));

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "regal/report/run_units.h"
+
 namespace regal::report {
 
 struct Figure {
@@ -34,6 +36,8 @@ std::string method_colour(const std::string& method);
 // throws: regal::Error when the run has no results.json, or gnuplot fails
 // (with its message and the script's path).
 std::vector<Figure> write_figures(const std::filesystem::path& run_dir);
+// The same from units already loaded (load_run_units(run_dir)).
+std::vector<Figure> write_figures(const std::filesystem::path& run_dir, const std::vector<RunUnit>& units);
 
 // Runs gnuplot on `script`. throws: regal::Error with gnuplot's output on failure.
 void run_gnuplot(const std::filesystem::path& script);

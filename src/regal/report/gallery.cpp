@@ -72,17 +72,13 @@ struct ChosenUnit {
 
 }  // namespace
 
-std::optional<Figure> write_gallery(const fs::path& run_dir) {
+std::optional<Figure> write_gallery(const fs::path& run_dir) { return write_gallery(run_dir, load_run_units(run_dir)); }
+
+std::optional<Figure> write_gallery(const fs::path& run_dir, const std::vector<RunUnit>& units) {
   // The largest budget, lowest seed, per method.
   std::map<std::string, ChosenUnit> chosen;
   int64_t largest = -1;
-  std::vector<std::pair<fs::path, json>> units;
-  for (const auto& entry : fs::directory_iterator(run_dir / "units")) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json") {
-      units.emplace_back(entry.path(), json::parse(read_file(entry.path())));
-      largest = std::max(largest, units.back().second.at("budget_regions").get<int64_t>());
-    }
-  }
+  for (const auto& unit : units) largest = std::max(largest, unit.result.at("budget_regions").get<int64_t>());
   for (const auto& [file, result] : units) {
     if (result.at("budget_regions") != largest) continue;
     const auto method = result.at("method").get<std::string>();

@@ -6,6 +6,7 @@
 // colour. Drawn with OpenCV (PNG) and wrapped in an SVG that embeds it.
 #include <filesystem>
 #include <optional>
+#include <vector>
 
 #include "regal/report/figures.h"
 
@@ -15,5 +16,7 @@ namespace regal::report {
 // directory, as when the run was made) and units/. Returns nothing when no
 // unit kept predictions. throws: regal::Error (unreadable data or config).
 std::optional<Figure> write_gallery(const std::filesystem::path& run_dir);
+// The same from units already loaded (load_run_units(run_dir)).
+std::optional<Figure> write_gallery(const std::filesystem::path& run_dir, const std::vector<RunUnit>& units);
 
 }  // namespace regal::report

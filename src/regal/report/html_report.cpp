@@ -125,6 +125,10 @@ window.addEventListener('load', function () {
 }  // namespace
 
 fs::path write_report(const fs::path& run_dir, const std::vector<Figure>& figures) {
+  return write_report(run_dir, figures, load_run_units(run_dir));
+}
+
+fs::path write_report(const fs::path& run_dir, const std::vector<Figure>& figures, const std::vector<RunUnit>& units) {
   const fs::path results_file = run_dir / "results.json";
   REGAL_CHECK(fs::exists(results_file), "no ", results_file, ": run `regal experiment` into ", run_dir, " first");
   const json results = json::parse(read_file(results_file));
@@ -134,14 +138,9 @@ fs::path write_report(const fs::path& run_dir, const std::vector<Figure>& figure
 
   // The rarest classes are the same in every unit (they come from D_T and D_R).
   std::string rare;
-  if (fs::exists(run_dir / "units")) {
-    for (const auto& entry : fs::directory_iterator(run_dir / "units")) {
-      if (entry.path().extension() != ".json") continue;
-      const json unit = json::parse(read_file(entry.path()));
-      for (const auto& name : unit.at("rare_classes")) {
-        rare += (rare.empty() ? "" : ", ") + name.get<std::string>();
-      }
-      break;
+  if (!units.empty()) {
+    for (const auto& name : units.front().result.at("rare_classes")) {
+      rare += (rare.empty() ? "" : ", ") + name.get<std::string>();
     }
   }
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -196,9 +195,10 @@ fs::path write_report(const fs::path& run_dir, const std::vector<Figure>& figure
 }
 
 fs::path write_figures_and_report(const fs::path& run_dir) {
-  auto figures = write_figures(run_dir);
-  if (auto gallery = write_gallery(run_dir)) figures.push_back(*gallery);
-  const auto report = write_report(run_dir, figures);
+  const auto units = load_run_units(run_dir);
+  auto figures = write_figures(run_dir, units);
+  if (auto gallery = write_gallery(run_dir, units)) figures.push_back(*gallery);
+  const auto report = write_report(run_dir, figures, units);
   spdlog::info("report: {} figures in {}, report {}", figures.size(), (run_dir / "figures").string(), report.string());
   return report;
 }

@@ -15,6 +15,9 @@ namespace regal::report {
 // data-images-broken, so that a headless browser can check every inlined
 // figure decoded. throws: regal::Error when results.json is missing.
 std::filesystem::path write_report(const std::filesystem::path& run_dir, const std::vector<Figure>& figures);
+// The same from units already loaded (load_run_units(run_dir)).
+std::filesystem::path write_report(const std::filesystem::path& run_dir, const std::vector<Figure>& figures,
+                                   const std::vector<RunUnit>& units);
 
 // Figures (write_figures, write_gallery) and the report in one call: what
 // `regal report` and `regal experiment` run.
