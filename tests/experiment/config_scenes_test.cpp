@@ -28,7 +28,7 @@ TEST(SceneConfig, ShippedConfigsParse) {
   const fs::path configs = fs::path(REGAL_SOURCE_DIR) / "configs";
   const auto quick = scene_options_from_yaml(load_yaml(configs / "scenes-quick.yaml")["scenes"], "scenes-quick.yaml");
   EXPECT_EQ(quick.out(), "data/scenes-quick");
-  EXPECT_EQ(quick.target_d_v(), 200);
+  EXPECT_EQ(quick.target_d_v(), 160);
   // The quick config spells out the defaults.
   EXPECT_EQ(data::scenes_fingerprint(quick), data::scenes_fingerprint(data::SceneOptions()));
   const auto paper = scene_options_from_yaml(load_yaml(configs / "scenes-paper.yaml")["scenes"], "scenes-paper.yaml");

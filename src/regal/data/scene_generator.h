@@ -127,7 +127,7 @@ struct SceneOptions {
   TORCH_ARG(int, target_d_t) = 40;
   TORCH_ARG(int, target_d_s) = 4;
   TORCH_ARG(int, target_d_r) = 30;
-  TORCH_ARG(int, target_d_v) = 200;
+  TORCH_ARG(int, target_d_v) = 160;
   TORCH_ARG(int, target_val) = 100;
   // Mean relative heights of the bands sky, building, vegetation, sidewalk,
   // road (top to bottom); normalised to sum 1.
