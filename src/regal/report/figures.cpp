@@ -37,7 +37,7 @@ std::string quoted(const std::string& text) {
 struct RunData {
   fs::path dir;
   json results;
-  std::vector<json> units;           // units/*.json
+  std::vector<const json*> units;    // units/*.json, owned by the caller's RunUnits
   std::vector<std::string> methods;  // present, in experiment order
   std::vector<std::string> classes;
   int64_t pool_regions = 1;
@@ -51,8 +51,8 @@ struct RunData {
   // Units of one method at one budget, lowest seed first.
   std::vector<const json*> units_of(const std::string& method, int64_t budget_regions) const {
     std::vector<const json*> found;
-    for (const auto& unit : units) {
-      if (unit.at("method") == method && unit.at("budget_regions") == budget_regions) found.push_back(&unit);
+    for (const json* unit : units) {
+      if (unit->at("method") == method && unit->at("budget_regions") == budget_regions) found.push_back(unit);
     }
     std::sort(found.begin(), found.end(),
               [](const json* a, const json* b) { return a->at("seed").get<uint64_t>() < b->at("seed").get<uint64_t>(); });
@@ -60,20 +60,21 @@ struct RunData {
   }
 };
 
+// requires: `units` outlives the RunData (it points into them).
 RunData load_run(const fs::path& run_dir, const std::vector<RunUnit>& units) {
   RunData run;
   run.dir = run_dir;
   const fs::path results = run_dir / "results.json";
   REGAL_CHECK(fs::exists(results), "no ", results, ": run `regal experiment` into ", run_dir, " first");
   run.results = json::parse(read_file(results));
-  for (const auto& unit : units) run.units.push_back(unit.result);
+  for (const auto& unit : units) run.units.push_back(&unit.result);
   REGAL_CHECK(!run.units.empty(), run_dir / "units", " holds no finished unit: nothing to draw");
   std::set<std::string> present;
   std::set<int64_t> budgets;
-  for (const auto& unit : run.units) {
-    present.insert(unit.at("method").get<std::string>());
-    budgets.insert(unit.at("budget_regions").get<int64_t>());
-    run.pool_regions = unit.at("pool_regions").get<int64_t>();
+  for (const json* unit : run.units) {
+    present.insert(unit->at("method").get<std::string>());
+    budgets.insert(unit->at("budget_regions").get<int64_t>());
+    run.pool_regions = unit->at("pool_regions").get<int64_t>();
   }
   for (const auto& method : experiment::experiment_methods()) {
     if (present.count(method)) run.methods.push_back(method);
@@ -84,7 +85,7 @@ RunData load_run(const fs::path& run_dir, const std::vector<RunUnit>& units) {
   // Classes from the most to the least frequent in the pool, so that the
   // class figures show the long tail left to right.
   run.classes = run.results.at("classes").get<std::vector<std::string>>();
-  const auto& pool = run.units.front().at("pool_class_distribution");
+  const auto& pool = run.units.front()->at("pool_class_distribution");
   std::stable_sort(run.classes.begin(), run.classes.end(), [&](const std::string& a, const std::string& b) {
     return json_number(pool.at(a)) > json_number(pool.at(b));
   });
@@ -184,14 +185,14 @@ Figure miou_figure(const RunData& run) {
 
 Figure rare_figure(const RunData& run) {
   std::string rare;
-  for (const auto& name : run.units.front().at("rare_classes")) rare += (rare.empty() ? "" : ", ") + name.get<std::string>();
+  for (const auto& name : run.units.front()->at("rare_classes")) rare += (rare.empty() ? "" : ", ") + name.get<std::string>();
   std::string body = budget_axis() + "set ylabel 'val mIoU of the rarest classes (%)'\n";
   body += "set title " + quoted("Rarest classes: " + rare) + "\n";
   body += "plot " + budget_lines(run, "val_rare_miou", "rare");
   body.resize(body.size() - 4);  // drop the last ", \\\n"
   body += "\n";
   return render(run, "rare_miou_vs_budget", "Rare classes against budget",
-                "Mean val IoU over the " + std::to_string(run.units.front().at("rare_classes").size()) +
+                "Mean val IoU over the " + std::to_string(run.units.front()->at("rare_classes").size()) +
                     " classes with the fewest pixels in D_T and D_R (" + rare +
                     "), per method and budget; band: one standard deviation over seeds.",
                 body);
@@ -366,8 +367,8 @@ Figure acquired_figure(const RunData& run) {
   for (const auto& name : names) rows.push_back({name});
   // The pool is the same in every unit: any unit at the largest budget gives its distribution.
   const auto any_unit = std::find_if(run.units.begin(), run.units.end(),
-                                     [&](const json& unit) { return unit.at("budget_regions") == run.largest_budget; });
-  const json& any = *any_unit;
+                                     [&](const json* unit) { return unit->at("budget_regions") == run.largest_budget; });
+  const json& any = **any_unit;
   for (size_t c = 0; c < names.size(); ++c) {
     rows[c].push_back(gp_number(100.0 * json_number(any.at("pool_class_distribution").at(names[c]))));
   }
