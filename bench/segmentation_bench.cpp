@@ -2,6 +2,9 @@
 // backbone, and the cost of the data pipeline, measured as the ratio of a full
 // training step (decode PNGs, crop, flip, stack, forward, backward, SGD step)
 // to a bare forward+backward+step on tensors already in memory.
+// Also the train-side score of an active-learning unit (the net on the
+// labelled pixels of the pool) forwarded one image at a time against in
+// batches of 10 (the scenes configs' eval_batch_size).
 // Run with `make bench`; prints Google Benchmark's table, then a markdown
 // summary for the README.
 #include <benchmark/benchmark.h>
@@ -19,6 +22,8 @@
 #include "regal/core/atomic_file.h"
 #include "regal/data/dataset.h"
 #include "regal/data/sample_store.h"
+#include "regal/loop/region_pool.h"
+#include "regal/loop/scoring.h"
 #include "regal/nn/fpn.h"
 #include "regal/train/augment.h"
 
@@ -130,9 +135,26 @@ void BM_TrainStepFull(benchmark::State& state) {
   state.SetLabel(regal::nn::backbone_name(backbone_of(state.range(0))));
 }
 
+// Every image of the pool holds one labelled region, as at the larger budgets
+// where most D_V images do; scenes' net (resnet18, 64 channels).
+void BM_LabelledPixelsMiou(benchmark::State& state) {
+  torch::manual_seed(0);
+  regal::nn::Fpn net(regal::nn::FpnOptions(kClasses).fpn_channels(64));
+  regal::data::SampleStore store(regal::data::open_dataset({"folder", bench_dataset_root(), "train"}), true);
+  store.preload();
+  regal::loop::RegionPool pool(kImagesOnDisk, kHeight, kWidth, {32, 32});
+  for (int64_t image = 0; image < kImagesOnDisk; ++image) pool.label({image, 32 * (image % 8), 0});
+  const int batch_size = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(regal::loop::labelled_pixels_miou(net, store, pool, torch::kCPU, batch_size));
+  }
+  state.SetItemsProcessed(state.iterations() * kImagesOnDisk);
+}
+
 BENCHMARK(BM_Inference)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_TrainStepBare)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_TrainStepFull)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_LabelledPixelsMiou)->Arg(1)->Arg(10)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 // Console output as usual, and the per-iteration times kept for the summary.
 class RecordingReporter : public benchmark::ConsoleReporter {
@@ -169,6 +191,11 @@ int main(int argc, char** argv) {
     const double full = reporter.seconds(fmt::format("BM_TrainStepFull/{}/min_time:2.000", index));
     fmt::print("| {} | {:.1f} | {:.1f} | {:.3f} |\n", name, kInferBatch / infer, kTrainBatch / full, full / bare);
   }
+  const double one_by_one = reporter.seconds("BM_LabelledPixelsMiou/1/min_time:2.000");
+  const double batched = reporter.seconds("BM_LabelledPixelsMiou/10/min_time:2.000");
+  fmt::print("\nlabelled-pixels mIoU of {} images (resnet18, 64 channels): {:.2f} s one at a time, {:.2f} s in "
+             "batches of 10 ({:.2f}x)\n",
+             kImagesOnDisk, one_by_one, batched, one_by_one / batched);
   fmt::print("\n({} LibTorch threads)\n", torch::get_num_threads());
   benchmark::Shutdown();
   return 0;

@@ -16,7 +16,6 @@
 #include "regal/loop/policy_training.h"
 #include "regal/loop/rng_text.h"
 #include "regal/loop/scoring.h"
-#include "regal/metrics/confusion_matrix.h"
 #include "regal/metrics/iou.h"
 #include "regal/rl/dqn.h"
 #include "regal/train/checkpoint.h"
@@ -27,27 +26,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-
 nlohmann::json number_or_null(double value) {
   return std::isnan(value) ? nlohmann::json(nullptr) : nlohmann::json(value);
-}
-
-// mIoU of the net on the labelled pixels of the pool's images (oracle labels).
-double labelled_miou(nn::Fpn& net, const data::SampleStore& store, const RegionPool& pool, c10::Device device,
-                     int64_t num_classes) {
-  torch::NoGradGuard no_grad;
-  const bool was_training = net->is_training();
-  net->eval();
-  metrics::ConfusionMatrix confusion(num_classes);
-  for (int64_t image = 0; image < pool.num_images(); ++image) {
-    if (pool.unlabelled_count(image) == pool.grid().regions_per_image()) continue;
-    const auto sample = store.get(static_cast<size_t>(image));
-    const auto label = oracle_label(sample.label, pool.pixel_mask(image));       // [H, W]
-    const auto logits = net->forward(sample.image.unsqueeze(0).to(device));        // [1, C, H, W]
-    confusion.update(logits.argmax(1), label.unsqueeze(0).to(device));            // [1, H, W]
-  }
-  net->train(was_training);
-  return metrics::mean_iou(metrics::per_class_iou(confusion.matrix().to(torch::kCPU)));
 }
 
 // Ground-truth pixel counts [C + 1] (the last entry IGNORE) of the labelled
@@ -303,7 +283,8 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
 
   clock = Clock::now();
   const auto val = score_on(trainer.net(), *data.val, device, options.eval_batch_size(), weights);
-  const double train_miou = labelled_miou(trainer.net(), *data.d_v, pool, device, num_classes);
+  const double train_miou =
+      labelled_pixels_miou(trainer.net(), *data.d_v, pool, device, options.eval_batch_size());
   if (job.prediction_images > 0) {
     write_predictions(trainer.net(), *data.val, device, job.prediction_images, job.predictions_dir);
   }

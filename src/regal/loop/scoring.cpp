@@ -1,8 +1,12 @@
 #include "regal/loop/scoring.h"
 
+#include <algorithm>
+
 #include <torch/torch.h>
 
 #include "regal/core/error.h"
+#include "regal/loop/candidates.h"
+#include "regal/metrics/confusion_matrix.h"
 #include "regal/metrics/iou.h"
 #include "regal/train/segmentation_trainer.h"
 
@@ -22,6 +26,34 @@ Scores score_on(nn::Fpn& net, const data::SampleStore& store, c10::Device device
   const auto eval = train::evaluate_segmentation(net, store, device, batch_size, num_classes);
   const auto scores = metrics::iou_scores(eval.confusion, weights);
   return Scores{eval.confusion, scores.iou, scores.miou, scores.wiou, eval.loss};
+}
+
+double labelled_pixels_miou(nn::Fpn& net, const data::SampleStore& store, const RegionPool& pool, c10::Device device,
+                            int batch_size) {
+  REGAL_CHECK(static_cast<size_t>(pool.num_images()) == store.size(), "the region pool holds ", pool.num_images(),
+              " images, the split '", store.dataset().split(), "' ", store.size());
+  std::vector<int64_t> labelled_images;
+  for (int64_t image = 0; image < pool.num_images(); ++image) {
+    if (pool.unlabelled_count(image) < pool.grid().regions_per_image()) labelled_images.push_back(image);
+  }
+  torch::NoGradGuard no_grad;
+  const bool was_training = net->is_training();
+  net->eval();
+  metrics::ConfusionMatrix confusion(store.dataset().info().num_classes());
+  const auto batch = static_cast<size_t>(std::max(1, batch_size));
+  for (size_t first = 0; first < labelled_images.size(); first += batch) {
+    const std::vector<int64_t> images(labelled_images.begin() + static_cast<std::ptrdiff_t>(first),
+                                      labelled_images.begin() +
+                                          static_cast<std::ptrdiff_t>(std::min(first + batch, labelled_images.size())));
+    std::vector<at::Tensor> labels;
+    for (const auto image : images) {
+      labels.push_back(oracle_label(store.get(static_cast<size_t>(image)).label, pool.pixel_mask(image)));  // [H, W]
+    }
+    const auto logits = net->forward(stack_images(store, images, device));  // [B, C, H, W]
+    confusion.update(logits.argmax(1), torch::stack(labels).to(device));     // [B, H, W]
+  }
+  net->train(was_training);
+  return metrics::mean_iou(metrics::per_class_iou(confusion.matrix().to(torch::kCPU)));
 }
 
 at::Tensor class_counts_of(const std::vector<const data::SampleStore*>& stores, int64_t num_classes) {

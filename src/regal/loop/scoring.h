@@ -11,6 +11,7 @@
 #include <c10/core/Device.h>
 
 #include "regal/data/sample_store.h"
+#include "regal/loop/region_pool.h"
 #include "regal/nn/fpn.h"
 
 namespace regal::loop {
@@ -34,6 +35,14 @@ struct Scores {
 // requires: weights [C] float64 (metrics::class_weights); store's class count C.
 Scores score_on(nn::Fpn& net, const data::SampleStore& store, c10::Device device, int batch_size,
                 const at::Tensor& weights);
+
+// mIoU of `net` (eval mode, no grad) on the labelled pixels of the pool's
+// images, scored against the oracle's labels: how well the net fits what it
+// was taught (the "train" side of the paper's Figure 6). Images without a
+// labelled region add nothing and are skipped; the rest are forwarded
+// `batch_size` at a time. requires: the pool was made for `store`.
+double labelled_pixels_miou(nn::Fpn& net, const data::SampleStore& store, const RegionPool& pool, c10::Device device,
+                            int batch_size);
 
 // Ground-truth pixel count per class over every image of the stores (IGNORE
 // skipped). ensures: [C] int64 on the CPU. throws: regal::Error (bad labels).
