@@ -220,7 +220,9 @@ std::optional<Figure> ralis_figure(const RunData& run) {
   }
   if (plots.empty()) return std::nullopt;
   plots.resize(plots.size() - 4);
-  std::string body = budget_axis() + "set ylabel 'mIoU (%)'\nset title 'RALis: train against val mIoU'\nplot " + plots + "\n";
+  // Margins left and right, so that the error bars of the smallest and the largest budget are not cut by the frame.
+  std::string body = budget_axis() + "set offsets graph 0.05, graph 0.05, 0, 0\nset ylabel 'mIoU (%)'\n" +
+                     "set title 'RALis: train against val mIoU'\nplot " + plots + "\n";
   return render(run, "ralis_train_vs_val", "RALis: train against val",
                 "Train mIoU (the net on the labelled pixels of D_V, dashed) and val mIoU (solid) per budget for both "
                 "RALis variants; error bars: one standard deviation over seeds. A wide gap means the net overfits "
