@@ -2,6 +2,7 @@
 // seeds, per (method, budget), in a stable order; and the files written.
 #include "regal/experiment/results_table.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -89,6 +90,44 @@ TEST(ResultsTable, WritesUnitRowsSummaryRowsAndJson) {
   EXPECT_NEAR(json["summary"][0]["val_miou"]["std"].get<double>(), std::sqrt(0.0008), 1e-9);
   EXPECT_TRUE(json["summary"][1]["val_miou"]["std"].is_null());
   EXPECT_TRUE(json["units"][0]["val_iou"]["bag"].is_null());
+}
+
+// A unit result as run_evaluation writes it, with the metrics all 0.25.
+nlohmann::json unit_json(const nlohmann::json& val_iou) {
+  nlohmann::json json = {{"method", "random"}, {"budget", "1%"}, {"budget_regions", 10}, {"seed", 0},
+                         {"seconds", {{"total", 1.0}}}, {"val_iou", val_iou}};
+  for (const auto& name : unit_metric_names()) {
+    if (name != "seconds") json[name] = 0.25;
+  }
+  return json;
+}
+
+TEST(ResultsTable, ClassesKeepTheDatasetOrderAndOlderUnitsAreMatchedByName) {
+  auto json = unit_json({{"road", 0.9}, {"bag", 0.2}, {"sky", nullptr}});
+  json["classes"] = {"sky", "road", "bag"};
+  const auto current = unit_result_from_json(json, "new.json");
+  EXPECT_EQ(current.classes, (std::vector<std::string>{"sky", "road", "bag"}));
+  EXPECT_TRUE(std::isnan(current.class_iou[0]));
+  EXPECT_DOUBLE_EQ(current.class_iou[1], 0.9);
+
+  // A unit from before "classes" existed: the names come sorted.
+  auto older = unit_result_from_json(unit_json({{"road", 0.5}, {"bag", 0.4}, {"sky", 0.7}}), "old.json");
+  EXPECT_EQ(older.classes, (std::vector<std::string>{"bag", "road", "sky"}));
+  older.seed = 1;
+  const auto rows = summarize({current, older}, {"random"});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_NEAR(rows[0].class_iou[1].mean, 0.7, 1e-12);  // road: (0.9 + 0.5) / 2
+  EXPECT_NEAR(rows[0].class_iou[2].mean, 0.3, 1e-12);  // bag: (0.2 + 0.4) / 2
+  EXPECT_NEAR(rows[0].class_iou[0].mean, 0.7, 1e-12);  // sky: only the older unit has it
+
+  testing::ScratchDir dir("results-classes");
+  write_results(dir.path(), {current, older}, {"random"}, nullptr);
+  const auto table = CsvTable::load(dir.path() / "results.csv");
+  const auto& header = table.header();
+  const auto first_class = std::find(header.begin(), header.end(), "iou_sky");
+  ASSERT_NE(first_class, header.end());
+  EXPECT_EQ(*(first_class + 1), "iou_road");  // the dataset's order, not the alphabet
+  EXPECT_EQ(table.rows()[1][table.column("iou_bag")], "0.4");
 }
 
 TEST(ResultsTable, AnIncompleteUnitFileIsNamed) {

@@ -35,6 +35,22 @@ Statistic statistic_of(const std::vector<double>& all_values) {
 
 nlohmann::json statistic_json(const Statistic& s) { return {{"mean", number_or_null(s.mean)}, {"std", number_or_null(s.std)}}; }
 
+// Where each of `classes` sits in a unit's own class list: units written by
+// older versions list their classes alphabetically, newer ones in the
+// dataset's order. throws: regal::Error when the unit has other classes.
+std::vector<size_t> class_positions(const UnitResult& unit, const std::vector<std::string>& classes) {
+  REGAL_CHECK(unit.classes.size() == classes.size() &&
+                  std::is_permutation(unit.classes.begin(), unit.classes.end(), classes.begin()),
+              "results: unit ", unit.method, " ", unit.budget, " seed ", unit.seed,
+              " has other classes than the first unit");
+  std::vector<size_t> positions;
+  for (const auto& name : classes) {
+    positions.push_back(static_cast<size_t>(std::find(unit.classes.begin(), unit.classes.end(), name) -
+                                            unit.classes.begin()));
+  }
+  return positions;
+}
+
 size_t method_rank(const std::string& method, const std::vector<std::string>& order) {
   return static_cast<size_t>(std::find(order.begin(), order.end(), method) - order.begin());
 }
@@ -58,8 +74,15 @@ UnitResult unit_result_from_json(const nlohmann::json& json, const std::string& 
       const auto& value = name == "seconds" ? json.at("seconds").at("total") : json.at(name);
       unit.metrics[name] = value.is_null() ? kNaN : value.get<double>();
     }
-    for (const auto& [name, value] : json.at("val_iou").items()) {
-      unit.classes.push_back(name);
+    // "classes" holds the dataset's order; val_iou, a JSON object, comes back sorted by name.
+    const auto& per_class = json.at("val_iou");
+    if (json.contains("classes")) {
+      unit.classes = json.at("classes").get<std::vector<std::string>>();
+    } else {
+      for (const auto& item : per_class.items()) unit.classes.push_back(item.key());
+    }
+    for (const auto& name : unit.classes) {
+      const auto& value = per_class.at(name);
       unit.class_iou.push_back(value.is_null() ? kNaN : value.get<double>());
     }
     return unit;
@@ -73,9 +96,9 @@ std::vector<SummaryRow> summarize(const std::vector<UnitResult>& units, const st
   if (units.empty()) return rows;
   const auto& classes = units.front().classes;
   std::map<std::tuple<size_t, std::string, int64_t, std::string>, std::vector<const UnitResult*>> groups;
+  std::map<const UnitResult*, std::vector<size_t>> positions;
   for (const auto& unit : units) {
-    REGAL_CHECK(unit.classes == classes, "results: unit ", unit.method, " ", unit.budget, " seed ", unit.seed,
-                " has other classes than the first unit");
+    positions[&unit] = class_positions(unit, classes);
     groups[{method_rank(unit.method, method_order), unit.method, unit.budget_regions, unit.budget}].push_back(&unit);
   }
   for (const auto& [key, members] : groups) {
@@ -92,7 +115,7 @@ std::vector<SummaryRow> summarize(const std::vector<UnitResult>& units, const st
     }
     for (size_t c = 0; c < classes.size(); ++c) {
       std::vector<double> values;
-      for (const auto* unit : members) values.push_back(unit->class_iou[c]);
+      for (const auto* unit : members) values.push_back(unit->class_iou[positions.at(unit)[c]]);
       row.class_iou.push_back(statistic_of(values));
     }
     rows.push_back(std::move(row));
@@ -126,9 +149,11 @@ void write_results(const std::filesystem::path& dir, std::vector<UnitResult> uni
       entry[name] = number_or_null(unit.metrics.at(name));
     }
     nlohmann::json per_class = nlohmann::json::object();
+    const auto position = class_positions(unit, classes);
     for (size_t c = 0; c < classes.size(); ++c) {
-      row.push_back(csv_number(unit.class_iou[c]));
-      per_class[classes[c]] = number_or_null(unit.class_iou[c]);
+      const double iou = unit.class_iou[position[c]];
+      row.push_back(csv_number(iou));
+      per_class[classes[c]] = number_or_null(iou);
     }
     entry["val_iou"] = per_class;
     unit_table.add_row(std::move(row));

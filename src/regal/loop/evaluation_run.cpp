@@ -315,6 +315,7 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
     per_class[info.class_names[static_cast<size_t>(c)]] = number_or_null(val.iou[c].item<double>());
   }
   result["val_iou"] = per_class;
+  result["classes"] = info.class_names;  // the dataset's order (val_iou, a JSON object, is sorted by name)
   nlohmann::json rare_names = nlohmann::json::array();
   for (int64_t i = 0; i < rare.numel(); ++i) {
     rare_names.push_back(info.class_names[static_cast<size_t>(rare[i].item<int64_t>())]);
