@@ -36,6 +36,27 @@ TEST(AtomicFile, FailedWriterLeavesTheOldFileIntact) {
   EXPECT_EQ(read_file(path), "old");
 }
 
+TEST(AtomicFile, CopiesTheFilesOfADirectoryAllAtOnceAndKeepsAnExistingCopy) {
+  testing::ScratchDir dir("atomic-copy");
+  const auto from = dir.path() / "run";
+  write_file_atomically(from / "best.pt", "weights");
+  write_file_atomically(from / "log.csv", "t,reward\n");
+  write_file_atomically(from / "checkpoint" / "state.pt", "large");
+  const auto to = dir.path() / "cache" / "entry";
+  copy_files_atomically(from, to);
+  EXPECT_EQ(read_file(to / "best.pt"), "weights");
+  EXPECT_EQ(read_file(to / "log.csv"), "t,reward\n");
+  EXPECT_FALSE(std::filesystem::exists(to / "checkpoint"));  // subdirectories stay behind
+  int entries = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(to.parent_path())) ++entries;
+  EXPECT_EQ(entries, 1);  // no temporary directory left
+
+  write_file_atomically(from / "best.pt", "other weights");
+  copy_files_atomically(from, to);
+  EXPECT_EQ(read_file(to / "best.pt"), "weights");  // the first copy stands
+  EXPECT_THROW(copy_files_atomically(dir.path() / "missing", dir.path() / "x"), Error);
+}
+
 TEST(AtomicFile, MissingFileErrorNamesThePath) {
   try {
     read_file("/nonexistent/regal/file.bin");

@@ -1,8 +1,9 @@
 // `regal experiment` end to end on tiny data: an experiment interrupted
 // inside policy training, between units and inside a unit (from its
 // checkpoint), then continued,
-// ends with the results of an uninterrupted run; pretraining is shared
-// through the cache; an out directory of another config is refused.
+// ends with the results of an uninterrupted run; pretraining and finished
+// policies are shared through their caches; an out directory of another
+// config is refused.
 #include "regal/experiment/experiment_run.h"
 
 #include <gtest/gtest.h>
@@ -46,9 +47,12 @@ TEST(Experiment, ResumedInsideAndBetweenUnitsEndsWithTheUninterruptedResults) {
 
   ExperimentRequest part;
   part.out = dir.path() / "parts";
+  // Policies of its own: the whole run's are in the cache, and would be reused.
+  RunConfig part_config = config;
+  part_config.experiment.policy_cache = dir.path() / "part-policies";
   // Inside the first policy's training.
   part.stop_after_policy_steps = 1;
-  const auto first = run_experiment(config, part);
+  const auto first = run_experiment(part_config, part);
   EXPECT_FALSE(first.finished);
   EXPECT_EQ(first.units_done, 0);
   EXPECT_TRUE(fs::exists(*part.out / "policy-miou" / "checkpoint" / "progress.json"));
@@ -56,7 +60,7 @@ TEST(Experiment, ResumedInsideAndBetweenUnitsEndsWithTheUninterruptedResults) {
   // Between units.
   part.stop_after_policy_steps = 0;
   part.stop_after_units = 3;
-  const auto second = run_experiment(config, part);
+  const auto second = run_experiment(part_config, part);
   EXPECT_FALSE(second.finished);
   EXPECT_EQ(second.units_done, 3);
   EXPECT_EQ(CsvTable::load(*part.out / "results.csv").rows().size(), 3u);
@@ -65,7 +69,7 @@ TEST(Experiment, ResumedInsideAndBetweenUnitsEndsWithTheUninterruptedResults) {
   const auto next = ExperimentPlan{{"random", "entropy", "bald", "ralis-miou", "ralis-wiou"}, {"4", "8"}, {0, 1}}.units()[3];
   part.stop_after_units = 0;
   part.stop_after_unit_steps = 1;
-  const auto third = run_experiment(config, part);
+  const auto third = run_experiment(part_config, part);
   EXPECT_FALSE(third.finished);
   EXPECT_EQ(third.units_done, 3);
   const fs::path checkpoint = *part.out / "units" / (next.id() + ".checkpoint");
@@ -74,7 +78,7 @@ TEST(Experiment, ResumedInsideAndBetweenUnitsEndsWithTheUninterruptedResults) {
   EXPECT_FALSE(fs::exists(*part.out / "units" / (next.id() + ".json")));
   write_file_atomically(*part.out / "units" / (next.id() + ".json.tmp.4242"), "{\"method\": ");
   part.stop_after_unit_steps = 0;
-  const auto last = run_experiment(config, part);
+  const auto last = run_experiment(part_config, part);
   ASSERT_TRUE(last.finished);
   EXPECT_EQ(last.units_run, 17);
   EXPECT_FALSE(fs::exists(checkpoint));  // removed with the unit's results
@@ -90,9 +94,47 @@ TEST(Experiment, ResumedInsideAndBetweenUnitsEndsWithTheUninterruptedResults) {
   EXPECT_TRUE(record["finished"].get<bool>());
   EXPECT_EQ(record["environment"]["libtorch"], TORCH_VERSION);
   // Running the finished experiment again changes nothing.
-  const auto again = run_experiment(config, part);
+  const auto again = run_experiment(part_config, part);
   EXPECT_TRUE(again.finished);
   EXPECT_EQ(again.units_run, 0);
+}
+
+TEST(Experiment, PoliciesAreSharedThroughTheCacheAcrossEvaluationSettings) {
+  testing::ScratchDir dir("experiment-policy-cache");
+  const fs::path file = testing::write_tiny_experiment(dir.path());
+  ExperimentRequest request;
+  request.methods = std::vector<std::string>{"ralis-miou"};
+  request.budgets = std::vector<std::string>{"4"};
+  request.seeds = std::vector<uint64_t>{0};
+  request.out = dir.path() / "first";
+  const auto first = run_experiment(load_run_config(file), request);
+  ASSERT_TRUE(first.finished);
+  const fs::path cached = policy_cache_dir(load_run_config(file), loop::RewardMetric::kMiou,
+                                           first.pretrained.parent_path());
+  EXPECT_EQ(read_file(cached / "best_policy.pt"), read_file(*request.out / "policy-miou" / "best_policy.pt"));
+  EXPECT_TRUE(fs::exists(cached / "done.json"));
+  EXPECT_FALSE(fs::exists(cached / "checkpoint"));  // only what a finished policy needs
+
+  // Other evaluation settings (a new run directory) keep the policy's key and reuse it untrained.
+  std::string text = read_file(file);
+  text.replace(text.find("ralis: 3}"), 9, "ralis: 2}");
+  write_file_atomically(file, text);
+  EXPECT_EQ(policy_cache_dir(load_run_config(file), loop::RewardMetric::kMiou, first.pretrained.parent_path()),
+            cached);
+  request.out = dir.path() / "second";
+  const auto second = run_experiment(load_run_config(file), request);
+  ASSERT_TRUE(second.finished);
+  EXPECT_EQ(read_file(*request.out / "policy-miou" / "best_policy.pt"), read_file(cached / "best_policy.pt"));
+  const auto record = nlohmann::json::parse(read_file(*request.out / "experiment.json"));
+  EXPECT_FALSE(record["seconds"].contains("policy_miou"));  // no policy training ran
+
+  // Another reward, or other policy settings, are other entries.
+  EXPECT_NE(policy_cache_dir(load_run_config(file), loop::RewardMetric::kWiou, first.pretrained.parent_path()),
+            cached);
+  text.replace(text.find("episodes: 2"), 11, "episodes: 3");
+  write_file_atomically(file, text);
+  EXPECT_NE(policy_cache_dir(load_run_config(file), loop::RewardMetric::kMiou, first.pretrained.parent_path()),
+            cached);
 }
 
 TEST(Experiment, ASubsetRunsOnlyItsUnitsAndTheResultsGrow) {

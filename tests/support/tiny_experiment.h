@@ -12,7 +12,8 @@
 namespace regal::testing {
 
 // Writes the datasets under <dir>/data and the config <dir>/tiny.yaml, whose
-// experiment goes to <dir>/experiment and pretrains into <dir>/pretrained.
+// experiment goes to <dir>/experiment, pretrains into <dir>/pretrained and
+// keeps its policies in <dir>/policies.
 // Returns the config.
 inline std::filesystem::path write_tiny_experiment(const std::filesystem::path& dir) {
   const auto data = dir / "data";
@@ -43,7 +44,7 @@ inline std::filesystem::path write_tiny_experiment(const std::filesystem::path& 
       "evaluate:\n  groups: 2\n  per_group: {random: 3, entropy: 3, bald: 3, ralis: 3}\n  bald_passes: 2\n"
       "  eval_batch_size: 2\n"
       "experiment:\n  out: " + (dir / "experiment").string() + "\n  pretrain_cache: " +
-      (dir / "pretrained").string() + "\n  budgets: ['4', '8']\n  seeds: [0, 1]\n  gallery_images: 2\n  upper_bound: true\n"
+      (dir / "pretrained").string() + "\n  policy_cache: " + (dir / "policies").string() + "\n  budgets: ['4', '8']\n  seeds: [0, 1]\n  gallery_images: 2\n  upper_bound: true\n"
       "  unit_checkpoint_minutes: 0\n");
   return config;
 }

@@ -52,6 +52,34 @@ void write_file_atomically(const fs::path& path, const std::string& contents) {
   });
 }
 
+void copy_files_atomically(const fs::path& from, const fs::path& to) {
+  REGAL_CHECK(fs::is_directory(from), "cannot copy ", from, ": not a directory");
+  if (fs::exists(to)) return;
+  std::error_code ec;
+  if (to.has_parent_path()) {
+    fs::create_directories(to.parent_path(), ec);
+    REGAL_CHECK(!ec, "cannot create directory ", to.parent_path(), ": ", ec.message());
+  }
+  const fs::path temp = to.parent_path() / (to.filename().string() + ".tmp" + std::to_string(::getpid()));
+  fs::remove_all(temp, ec);
+  try {
+    fs::create_directory(temp);
+    for (const auto& entry : fs::directory_iterator(from)) {
+      if (entry.is_regular_file()) fs::copy_file(entry.path(), temp / entry.path().filename());
+    }
+  } catch (const fs::filesystem_error& e) {
+    fs::remove_all(temp, ec);
+    REGAL_FAIL("cannot copy ", from, " to ", temp, ": ", e.what());
+  }
+  fs::rename(temp, to, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove_all(temp, ignored);
+    // Another process may have renamed its copy onto `to` in between: that one stands.
+    REGAL_CHECK(fs::exists(to), "cannot move ", temp, " onto ", to, ": ", ec.message());
+  }
+}
+
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   REGAL_CHECK(in.good(), "cannot open ", path, " for reading");

@@ -16,6 +16,13 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
 void write_atomically_with(const std::filesystem::path& path,
                            const std::function<void(const std::filesystem::path&)>& write);
 
+// Copies the regular files directly in `from` (not its subdirectories) into a
+// new directory `to`, all at once: they are copied into a temporary sibling of
+// `to` that is then renamed, so `to` never exists half-filled. When `to`
+// exists already (another process got there first) it is left as it is.
+// throws: regal::Error naming the path when `from` is no directory or copying fails.
+void copy_files_atomically(const std::filesystem::path& from, const std::filesystem::path& to);
+
 // Reads a whole file; throws regal::Error naming it when it cannot be read.
 std::string read_file(const std::filesystem::path& path);
 

@@ -107,6 +107,11 @@ struct ExperimentSection {
   // the model and pretrain settings, the seed and the data's fingerprints, so
   // that experiments that would pretrain the same net share one.
   std::filesystem::path pretrain_cache = "runs/pretrained";
+  // Finished query networks are kept under <policy_cache>/<key> (their files
+  // without the resume checkpoint), the key a hash of what policy training
+  // reads, so that experiments differing only in D_V, val, `evaluate:` or
+  // the plan reuse them.
+  std::filesystem::path policy_cache = "runs/policies";
   std::vector<std::string> methods = {"random", "entropy", "bald", "ralis-miou", "ralis-wiou"};
   std::vector<std::string> budgets = {"1%", "2%", "3%", "4%", "5%"};
   std::vector<uint64_t> seeds = {0, 1, 2};

@@ -108,13 +108,14 @@ EvaluateSection evaluate_section_from_yaml(const YAML::Node& node, const std::st
 
 ExperimentSection experiment_section_from_yaml(const YAML::Node& node, const std::string& file) {
   const std::string section = "experiment";
-  check_keys(node, {"out", "pretrain_cache", "methods", "budgets", "seeds", "gallery_images", "upper_bound",
+  check_keys(node, {"out", "pretrain_cache", "policy_cache", "methods", "budgets", "seeds", "gallery_images", "upper_bound",
                     "unit_checkpoint_minutes"}, file,
              section);
   ExperimentSection experiment;
   experiment.out = read<std::string>(node, "out", experiment.out.string(), file, section);
   experiment.pretrain_cache = read<std::string>(node, "pretrain_cache", experiment.pretrain_cache.string(), file,
                                                 section);
+  experiment.policy_cache = read<std::string>(node, "policy_cache", experiment.policy_cache.string(), file, section);
   experiment.methods = read<std::vector<std::string>>(node, "methods", experiment.methods, file, section);
   experiment.budgets = read<std::vector<std::string>>(node, "budgets", experiment.budgets, file, section);
   experiment.seeds = read<std::vector<uint64_t>>(node, "seeds", experiment.seeds, file, section);

@@ -35,7 +35,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-
 // The config as YAML text without its `experiment:` section: what must not
 // change under a run directory (the plan may grow: --budgets, --seeds).
 std::string config_identity(const fs::path& file) {
@@ -150,6 +149,29 @@ fs::path pretrain_cache_dir(const RunConfig& config) {
   return config.experiment.pretrain_cache / (source.info().name + "-" + hash.hex());
 }
 
+fs::path policy_cache_dir(const RunConfig& config, loop::RewardMetric reward, const fs::path& pretrain_dir) {
+  const YAML::Node root = load_yaml(config.file);
+  YAML::Node policy = root["policy"] ? YAML::Clone(root["policy"]) : YAML::Node();
+  if (policy.IsMap()) {
+    policy.remove("out");
+    policy.remove("reward");  // the experiment sets it
+  }
+  Fnv1a64 hash;
+  hash.add_string("regal-policy-key-v1");
+  hash.add_string(loop::to_string(reward));
+  hash.add_string(pretrain_dir.filename().string());  // itself a key of model, pretraining, seed and data
+  hash.add_string(root["model"] ? YAML::Dump(root["model"]) : std::string());
+  hash.add_string(YAML::Dump(policy));
+  hash.add_number(config.seed);
+  std::string dataset;
+  for (const char* role : {"d_t", "d_s", "d_r"}) {
+    const auto split = data::open_dataset(config.target.spec(role));
+    hash.add_string(data::dataset_fingerprint(split));
+    dataset = split.info().name;
+  }
+  return config.experiment.policy_cache / (dataset + "-" + loop::to_string(reward) + "-" + hash.hex());
+}
+
 ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentRequest& request) {
   const auto start = Clock::now();
   RunConfig config = config_in;
@@ -198,12 +220,22 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
   record["pretrain_summary"] = read_json(pretrain_dir / "summary.json");
   save_record();
 
-  // The query networks, one per reward metric the plan's RALis methods use.
+  // The query networks, one per reward metric the plan's RALis methods use:
+  // a finished one in the policy cache is copied in rather than trained
+  // again, and one trained here is copied to the cache.
   std::map<loop::RewardMetric, fs::path> policies;
   for (const auto reward : plan.policy_rewards()) {
     const fs::path dir = out / ("policy-" + loop::to_string(reward));
+    const fs::path cached = policy_cache_dir(config, reward, pretrain_dir);
     policies[reward] = dir / "best_policy.pt";
-    if (fs::exists(dir / "done.json")) continue;
+    if (!fs::exists(dir) && fs::exists(cached / "done.json")) {
+      spdlog::info("experiment: the {} policy is reused from {}", loop::to_string(reward), cached.string());
+      copy_files_atomically(cached, dir);
+    }
+    if (fs::exists(dir / "done.json")) {
+      copy_files_atomically(dir, cached);  // runs from before the cache fill it
+      continue;
+    }
     spdlog::info("experiment: training the {} policy in {}", loop::to_string(reward), dir.string());
     const auto clock = Clock::now();
     PolicyOverrides overrides;
@@ -225,6 +257,7 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
                                                             {"best_episode", result.best_episode + 1},
                                                             {"best_score", result.best_score}}
                                                      .dump(2) + "\n");
+    copy_files_atomically(dir, cached);
   }
 
   // The upper bound: every D_V label, from the pretrained net.

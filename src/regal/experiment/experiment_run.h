@@ -12,7 +12,8 @@
 // <out>/config.yaml      the config (a later run with another config is refused)
 // <out>/data.json        the target splits read (run_data_record.h)
 // <out>/experiment.json  plan, environment, timings, progress
-// <out>/policy-miou/, policy-wiou/   train-policy runs (active_jobs.h)
+// <out>/policy-miou/, policy-wiou/   train-policy runs (active_jobs.h); finished
+//                        ones are shared through the policy cache (policy_cache_dir)
 // <out>/supervised/      with experiment.upper_bound: train-supervised from the pretrained net
 // <out>/units/<id>.json  one evaluation result per unit (loop/evaluation_run.h),
 //                        <id>.predictions/ its predictions for the gallery,
@@ -26,6 +27,7 @@
 
 #include "regal/experiment/config.h"
 #include "regal/experiment/experiment_plan.h"
+#include "regal/loop/scoring.h"
 
 namespace regal::experiment {
 
@@ -64,6 +66,16 @@ ExperimentPlan plan_of(const RunConfig& config, const ExperimentRequest& request
 // pretrain sections (without `out`), the seed and the fingerprints of source
 // train and target val. requires: the scenes exist (when generated).
 std::filesystem::path pretrain_cache_dir(const RunConfig& config);
+
+// The policy cache entry of the query network rewarded by `reward`:
+// "<dataset name>-<reward>-<16 hex digits>" under the config's policy_cache,
+// the digits an FNV-1a hash of what policy training reads: the pretrained
+// net's cache directory name (`pretrain_dir`, itself a key of model,
+// pretraining, seed and data), the model and policy sections (without `out`
+// and `reward`), the seed and the fingerprints of D_T, D_S and D_R. Not D_V,
+// val, `evaluate:` or `experiment:`. requires: the scenes and role splits exist.
+std::filesystem::path policy_cache_dir(const RunConfig& config, loop::RewardMetric reward,
+                                       const std::filesystem::path& pretrain_dir);
 
 // Runs (or continues) the experiment. throws: regal::Error (config, data,
 // an out directory holding an experiment with another config or other data).
