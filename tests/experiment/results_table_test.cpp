@@ -105,7 +105,7 @@ nlohmann::json unit_json(const nlohmann::json& val_iou) {
 TEST(ResultsTable, ClassesKeepTheDatasetOrderAndOlderUnitsAreMatchedByName) {
   auto json = unit_json({{"road", 0.9}, {"bag", 0.2}, {"sky", nullptr}});
   json["classes"] = {"sky", "road", "bag"};
-  const auto current = unit_result_from_json(json, "new.json");
+  auto current = unit_result_from_json(json, "new.json");
   EXPECT_EQ(current.classes, (std::vector<std::string>{"sky", "road", "bag"}));
   EXPECT_TRUE(std::isnan(current.class_iou[0]));
   EXPECT_DOUBLE_EQ(current.class_iou[1], 0.9);
@@ -120,6 +120,12 @@ TEST(ResultsTable, ClassesKeepTheDatasetOrderAndOlderUnitsAreMatchedByName) {
   EXPECT_NEAR(rows[0].class_iou[2].mean, 0.3, 1e-12);  // bag: (0.2 + 0.4) / 2
   EXPECT_NEAR(rows[0].class_iou[0].mean, 0.7, 1e-12);  // sky: only the older unit has it
 
+  // The dataset's order wins whichever unit comes first (here the older one: seed 0).
+  older.seed = 0;
+  current.seed = 1;
+  const auto swapped = summarize({older, current}, {"random"});
+  EXPECT_NEAR(swapped[0].class_iou[1].mean, 0.7, 1e-12);  // road, second as in the dataset
+
   testing::ScratchDir dir("results-classes");
   write_results(dir.path(), {current, older}, {"random"}, nullptr);
   const auto table = CsvTable::load(dir.path() / "results.csv");
@@ -127,7 +133,7 @@ TEST(ResultsTable, ClassesKeepTheDatasetOrderAndOlderUnitsAreMatchedByName) {
   const auto first_class = std::find(header.begin(), header.end(), "iou_sky");
   ASSERT_NE(first_class, header.end());
   EXPECT_EQ(*(first_class + 1), "iou_road");  // the dataset's order, not the alphabet
-  EXPECT_EQ(table.rows()[1][table.column("iou_bag")], "0.4");
+  EXPECT_EQ(table.rows()[0][table.column("iou_bag")], "0.4");  // the older unit, seed 0, comes first
 }
 
 TEST(ResultsTable, AnIncompleteUnitFileIsNamed) {

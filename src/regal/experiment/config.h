@@ -109,8 +109,8 @@ struct ExperimentSection {
   std::filesystem::path pretrain_cache = "runs/pretrained";
   // Finished query networks are kept under <policy_cache>/<key> (their files
   // without the resume checkpoint), the key a hash of what policy training
-  // reads, so that experiments differing only in D_V, val, `evaluate:` or
-  // the plan reuse them.
+  // reads, so that experiments differing only in D_V, `evaluate:` or the
+  // plan reuse them.
   std::filesystem::path policy_cache = "runs/policies";
   std::vector<std::string> methods = {"random", "entropy", "bald", "ralis-miou", "ralis-wiou"};
   std::vector<std::string> budgets = {"1%", "2%", "3%", "4%", "5%"};

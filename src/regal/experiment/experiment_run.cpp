@@ -156,10 +156,15 @@ fs::path policy_cache_dir(const RunConfig& config, loop::RewardMetric reward, co
     policy.remove("out");
     policy.remove("reward");  // the experiment sets it
   }
+  // The raw YAML, not the parsed options: bump the tag when policy training
+  // itself (or a default it reads) changes, so that older policies are not reused.
   Fnv1a64 hash;
   hash.add_string("regal-policy-key-v1");
   hash.add_string(loop::to_string(reward));
-  hash.add_string(pretrain_dir.filename().string());  // itself a key of model, pretraining, seed and data
+  // The weights themselves: an entry pretrained again (other code, other device) gives other policies.
+  const fs::path pretrained = pretrain_dir / "best.pt";
+  REGAL_CHECK(fs::exists(pretrained), "the policy cache key needs the pretrained net ", pretrained);
+  hash.add_string(read_file(pretrained));
   hash.add_string(root["model"] ? YAML::Dump(root["model"]) : std::string());
   hash.add_string(YAML::Dump(policy));
   hash.add_number(config.seed);

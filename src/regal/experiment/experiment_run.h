@@ -70,10 +70,13 @@ std::filesystem::path pretrain_cache_dir(const RunConfig& config);
 // The policy cache entry of the query network rewarded by `reward`:
 // "<dataset name>-<reward>-<16 hex digits>" under the config's policy_cache,
 // the digits an FNV-1a hash of what policy training reads: the pretrained
-// net's cache directory name (`pretrain_dir`, itself a key of model,
-// pretraining, seed and data), the model and policy sections (without `out`
-// and `reward`), the seed and the fingerprints of D_T, D_S and D_R. Not D_V,
-// val, `evaluate:` or `experiment:`. requires: the scenes and role splits exist.
+// net's weights (`pretrain_dir`/best.pt, so also everything the pretrain key
+// covers: model, pretraining, seed, source train and target val), the model
+// and policy sections (without `out` and `reward`), the seed and the
+// fingerprints of D_T, D_S and D_R. Not D_V, `evaluate:` or `experiment:`;
+// not the device or thread count either (they change the numbers slightly,
+// not what is learnt). requires: pretraining finished in `pretrain_dir`;
+// ensure_scenes and ensure_role_splits have run for this `config`.
 std::filesystem::path policy_cache_dir(const RunConfig& config, loop::RewardMetric reward,
                                        const std::filesystem::path& pretrain_dir);
 

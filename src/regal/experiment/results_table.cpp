@@ -51,6 +51,13 @@ std::vector<size_t> class_positions(const UnitResult& unit, const std::vector<st
   return positions;
 }
 
+// The column order: the dataset's, from the first unit that recorded it.
+// requires: units not empty.
+const std::vector<std::string>& class_order(const std::vector<UnitResult>& units) {
+  const auto recorded = std::find_if(units.begin(), units.end(), [](const UnitResult& u) { return u.dataset_order; });
+  return recorded != units.end() ? recorded->classes : units.front().classes;
+}
+
 size_t method_rank(const std::string& method, const std::vector<std::string>& order) {
   return static_cast<size_t>(std::find(order.begin(), order.end(), method) - order.begin());
 }
@@ -76,7 +83,8 @@ UnitResult unit_result_from_json(const nlohmann::json& json, const std::string& 
     }
     // "classes" holds the dataset's order; val_iou, a JSON object, comes back sorted by name.
     const auto& per_class = json.at("val_iou");
-    if (json.contains("classes")) {
+    unit.dataset_order = json.contains("classes");
+    if (unit.dataset_order) {
       unit.classes = json.at("classes").get<std::vector<std::string>>();
     } else {
       for (const auto& item : per_class.items()) unit.classes.push_back(item.key());
@@ -94,7 +102,7 @@ UnitResult unit_result_from_json(const nlohmann::json& json, const std::string& 
 std::vector<SummaryRow> summarize(const std::vector<UnitResult>& units, const std::vector<std::string>& method_order) {
   std::vector<SummaryRow> rows;
   if (units.empty()) return rows;
-  const auto& classes = units.front().classes;
+  const auto& classes = class_order(units);
   std::map<std::tuple<size_t, std::string, int64_t, std::string>, std::vector<const UnitResult*>> groups;
   std::map<const UnitResult*, std::vector<size_t>> positions;
   for (const auto& unit : units) {
@@ -130,7 +138,7 @@ void write_results(const std::filesystem::path& dir, std::vector<UnitResult> uni
            std::make_tuple(method_rank(b.method, method_order), b.method, b.budget_regions, b.seed);
   });
   const auto summary = summarize(units, method_order);
-  const std::vector<std::string> classes = units.empty() ? std::vector<std::string>{} : units.front().classes;
+  const std::vector<std::string> classes = units.empty() ? std::vector<std::string>{} : class_order(units);
 
   std::vector<std::string> unit_header = {"method", "budget", "budget_regions", "seed"};
   for (const auto& name : unit_metric_names()) unit_header.push_back(name);

@@ -24,6 +24,7 @@ struct UnitResult {
   uint64_t seed = 0;
   std::map<std::string, double> metrics;      // unit_metric_names() -> value
   std::vector<std::string> classes;           // class names, the dataset's order (older units: by name)
+  bool dataset_order = false;                 // the unit recorded its classes (not read off val_iou's names)
   std::vector<double> class_iou;              // NaN: class absent from ground truth and prediction
 };
 
@@ -48,8 +49,8 @@ struct SummaryRow {
 
 // Mean and std over seeds per (method, budget). Rows come in `method_order`
 // (methods not in it after, by name), budgets by region count.
-// Per-class columns follow the first unit's class order; the other units'
-// IoUs are matched by class name.
+// Per-class columns follow the class order of the first unit that recorded
+// it (else the first unit's); the other units' IoUs are matched by name.
 // requires: units of one dataset (same classes). throws: regal::Error otherwise.
 std::vector<SummaryRow> summarize(const std::vector<UnitResult>& units, const std::vector<std::string>& method_order);
 

@@ -5,7 +5,6 @@
 #include <torch/torch.h>
 
 #include "regal/core/error.h"
-#include "regal/loop/candidates.h"
 #include "regal/metrics/confusion_matrix.h"
 #include "regal/metrics/iou.h"
 #include "regal/train/segmentation_trainer.h"
@@ -45,12 +44,20 @@ double labelled_pixels_miou(nn::Fpn& net, const data::SampleStore& store, const 
     const std::vector<int64_t> images(labelled_images.begin() + static_cast<std::ptrdiff_t>(first),
                                       labelled_images.begin() +
                                           static_cast<std::ptrdiff_t>(std::min(first + batch, labelled_images.size())));
+    std::vector<at::Tensor> inputs;
     std::vector<at::Tensor> labels;
     for (const auto image : images) {
-      labels.push_back(oracle_label(store.get(static_cast<size_t>(image)).label, pool.pixel_mask(image)));  // [H, W]
+      const auto sample = store.get(static_cast<size_t>(image));  // decoded once (no cache: from disk)
+      const auto& grid = pool.grid();
+      REGAL_CHECK(sample.label.size(0) == grid.image_height() && sample.label.size(1) == grid.image_width(), "split '",
+                  store.dataset().split(), "': image ", store.dataset().files(static_cast<size_t>(image)).id, " is ",
+                  sample.label.sizes(), " but the region pool's images are ", grid.image_height(), " x ",
+                  grid.image_width());
+      inputs.push_back(sample.image);
+      labels.push_back(oracle_label(sample.label, pool.pixel_mask(image)));  // [H, W]
     }
-    const auto logits = net->forward(stack_images(store, images, device));  // [B, C, H, W]
-    confusion.update(logits.argmax(1), torch::stack(labels).to(device));     // [B, H, W]
+    const auto logits = net->forward(torch::stack(inputs).to(device));  // [B, C, H, W]
+    confusion.update(logits.argmax(1), torch::stack(labels).to(device));  // [B, H, W]
   }
   net->train(was_training);
   return metrics::mean_iou(metrics::per_class_iou(confusion.matrix().to(torch::kCPU)));
