@@ -40,15 +40,14 @@ double labelled_pixels_miou(nn::Fpn& net, const data::SampleStore& store, const 
   net->eval();
   metrics::ConfusionMatrix confusion(store.dataset().info().num_classes());
   const auto batch = static_cast<size_t>(std::max(1, batch_size));
+  const auto& grid = pool.grid();
   for (size_t first = 0; first < labelled_images.size(); first += batch) {
-    const std::vector<int64_t> images(labelled_images.begin() + static_cast<std::ptrdiff_t>(first),
-                                      labelled_images.begin() +
-                                          static_cast<std::ptrdiff_t>(std::min(first + batch, labelled_images.size())));
+    const size_t end = std::min(first + batch, labelled_images.size());
     std::vector<at::Tensor> inputs;
     std::vector<at::Tensor> labels;
-    for (const auto image : images) {
+    for (size_t position = first; position < end; ++position) {
+      const int64_t image = labelled_images[position];
       const auto sample = store.get(static_cast<size_t>(image));  // decoded once (no cache: from disk)
-      const auto& grid = pool.grid();
       REGAL_CHECK(sample.label.size(0) == grid.image_height() && sample.label.size(1) == grid.image_width(), "split '",
                   store.dataset().split(), "': image ", store.dataset().files(static_cast<size_t>(image)).id, " is ",
                   sample.label.sizes(), " but the region pool's images are ", grid.image_height(), " x ",
