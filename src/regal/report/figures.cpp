@@ -417,7 +417,9 @@ void run_gnuplot(const fs::path& script) {
   if (status != 0) {
     std::string output = fs::exists(log) ? read_file(log) : std::string("(no output)");
     REGAL_FAIL("gnuplot failed on ", script, " (status ", status, "): ", output,
-               status == 127 * 256 ? " -- is gnuplot installed? (scripts/install-deps.sh installs gnuplot-nox)" : "");
+               status == 127 * 256 ? " -- is gnuplot installed? (scripts/install-deps.sh installs gnuplot-nox; the run's "
+                                     "results are kept, and `regal report RUN_DIR` draws the figures once it is)"
+                                   : "");
   }
   fs::remove(log);
 }
