@@ -25,7 +25,8 @@ struct EvaluateArgs {
 void add_evaluate(CLI::App& app) {
   auto args = std::make_shared<EvaluateArgs>();
   auto* command = app.add_subcommand(
-      "evaluate", "acquire regions of D_V with one method, train on them, score on val (JSON results)");
+      "evaluate", "acquire regions of D_V with one method, train on them, score on val (JSON results); run it again with the "
+      "same arguments to continue an interrupted run (a checkpoint every 10 minutes, next to the results)");
   command->add_option("--config", args->config, "YAML config")->check(CLI::ExistingFile)->capture_default_str();
   command->add_option("--method", args->method, "random | entropy | bald | ralis")
       ->required()
