@@ -200,8 +200,7 @@ nlohmann::json run_evaluate(const RunConfig& config_in, const TargetSplits& spli
   job.out_file = request.out ? *request.out
                              : config.evaluate.out / fmt::format("{}-{}-seed{}.json", loop::to_string(method),
                                                                  budget_tag(budget_text), config.seed);
-  job.checkpoint_dir = request.checkpoint_dir.empty() ? fs::path(job.out_file).replace_extension(".checkpoint")
-                                                      : request.checkpoint_dir;
+  job.checkpoint_dir = fs::path(job.out_file).replace_extension(".checkpoint");
   // No run directory to record in: the results carry the fingerprints of
   // every split read.
   job.data = split_fingerprints(splits.run_splits(config));

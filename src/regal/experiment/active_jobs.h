@@ -61,11 +61,10 @@ struct EvaluateRequest {
   std::string label;                 // the method's name in the results (default: `method`)
   int64_t prediction_images = 0;     // loop::EvaluationJob: predictions kept for figures
   std::filesystem::path predictions_dir;
-  // loop::EvaluationJob: checkpoints of the labelling loop. Empty: next to
-  // the results, <out without .json>.checkpoint, so that the same request
-  // made again (`regal evaluate` with the same arguments) continues an
-  // interrupted run from its last saved step.
-  std::filesystem::path checkpoint_dir;
+  // loop::EvaluationJob: the labelling loop's checkpoints are kept next to
+  // the results, in <out without .json>.checkpoint, so that the same request
+  // made again (`regal evaluate` with the same arguments, or an experiment's
+  // unit) continues an interrupted run from its last saved step.
   double checkpoint_seconds = 600.0;
   int64_t stop_after_steps = 0;
 };

@@ -326,7 +326,6 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
     if (spec.policy_reward) evaluate.policy = policies.at(*spec.policy_reward);
     evaluate.prediction_images = config.experiment.gallery_images;
     evaluate.predictions_dir = units_dir / (unit.id() + ".predictions");
-    evaluate.checkpoint_dir = units_dir / (unit.id() + ".checkpoint");
     evaluate.checkpoint_seconds = 60.0 * config.experiment.unit_checkpoint_minutes;
     evaluate.stop_after_steps = request.stop_after_unit_steps;
     const auto clock = Clock::now();
