@@ -36,6 +36,23 @@ TEST(AtomicFile, FailedWriterLeavesTheOldFileIntact) {
   EXPECT_EQ(read_file(path), "old");
 }
 
+TEST(AtomicFile, TheTempFileOfAWriteIsRecognisedAndNoOtherName) {
+  testing::ScratchDir dir("atomic-temp");
+  const auto path = dir.path() / "random-3pct-seed0.json";
+  std::filesystem::path seen_temp;
+  write_atomically_with(path, [&](const std::filesystem::path& temp) {
+    seen_temp = temp;
+    write_file_atomically(temp, "{}");
+  });
+  // What a write killed before its rename would leave behind.
+  EXPECT_TRUE(is_atomic_write_temp(seen_temp)) << seen_temp;
+  EXPECT_EQ(seen_temp.extension(), ".json");
+  EXPECT_FALSE(is_atomic_write_temp(path));
+  EXPECT_FALSE(is_atomic_write_temp("units/random-3pct-seed0.tmp.json"));
+  EXPECT_FALSE(is_atomic_write_temp("units/a.tmpx12.json"));
+  EXPECT_FALSE(is_atomic_write_temp("units/tmp12.json"));
+}
+
 TEST(AtomicFile, CopiesTheFilesOfADirectoryAllAtOnceAndKeepsAnExistingCopy) {
   testing::ScratchDir dir("atomic-copy");
   const auto from = dir.path() / "run";

@@ -3,7 +3,8 @@
 // checkpoint), then continued,
 // ends with the results of an uninterrupted run; pretraining and finished
 // policies are shared through their caches; an out directory of another
-// config is refused.
+// config is refused; budgets and policies that do not fit the data are
+// refused before anything is trained.
 #include "regal/experiment/experiment_run.h"
 
 #include <gtest/gtest.h>
@@ -172,6 +173,26 @@ TEST(Experiment, AnOutDirectoryOfAnotherConfigIsRefusedUntouched) {
   EXPECT_EQ(read_file(outcome.out / "results.csv"), results);
   // Another model is pretrained into another entry of the cache.
   EXPECT_NE(pretrain_cache_dir(load_run_config(file)), outcome.pretrained.parent_path());
+}
+
+TEST(Experiment, ABudgetOrPolicyThatDoesNotFitTheDataIsRefusedBeforePretraining) {
+  testing::ScratchDir dir("experiment-fit");
+  RunConfig config = load_run_config(testing::write_tiny_experiment(dir.path()));
+  ExperimentRequest request;
+  request.methods = std::vector<std::string>{"random"};
+  request.budgets = std::vector<std::string>{"33"};  // D_V holds 32 regions
+  std::string message = testing::error_message([&] { run_experiment(config, request); });
+  EXPECT_CONTAINS(message, "experiment.budgets");
+  EXPECT_CONTAINS(message, "33");
+  EXPECT_FALSE(fs::exists(pretrain_cache_dir(config)));  // nothing was trained
+
+  // D_T holds 32 regions: 6 steps of K = 5 leave 7 for the last, fewer than K * N = 10.
+  config.policy.options.groups(5).per_group(2).budget(loop::Budget::parse("30", "test"));
+  request.methods = std::vector<std::string>{"ralis-miou"};
+  request.budgets = std::vector<std::string>{"4"};
+  message = testing::error_message([&] { run_experiment(config, request); });
+  EXPECT_CONTAINS(message, "policy.budget");
+  EXPECT_FALSE(fs::exists(pretrain_cache_dir(config)));
 }
 
 }  // namespace

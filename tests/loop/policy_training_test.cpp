@@ -219,6 +219,17 @@ TEST_F(PolicyTraining, ResumedRunEqualsUninterruptedRun) {
   EXPECT_FALSE(first.finished);
   EXPECT_EQ(first.steps_done, 4);
   EXPECT_THROW(run(*world_, out, false), Error);  // a run is there: resume must be asked for
+  // Resumed with another K, the saved candidates would be read wrongly: refused, naming K, and nothing touched.
+  const std::string progress = read_file(out / "checkpoint" / "progress.json");
+  try {
+    const PolicyTrainingData data{world_->d_t.get(), world_->d_s.get(), world_->d_r.get()};
+    train_policy(world_->fresh_net(), data, torch::kCPU, tiny_options().groups(3),
+                 PolicyTrainingJob{out, world_->pretrained, world_->weights(), true});
+    FAIL() << "a checkpoint of K = 2 was continued with K = 3";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("groups"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_file(out / "checkpoint" / "progress.json"), progress);
   const auto second = run(*world_, out, true);
   EXPECT_TRUE(second.finished);
   EXPECT_EQ(numbers_of(out / "log.csv"), numbers_of(world_->dir.path() / "full" / "log.csv"));

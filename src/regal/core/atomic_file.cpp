@@ -1,5 +1,6 @@
 #include "regal/core/atomic_file.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -18,6 +19,12 @@ fs::path temp_name_for(const fs::path& path) {
          (path.stem().string() + ".tmp" + std::to_string(::getpid()) + path.extension().string());
 }
 }  // namespace
+
+bool is_atomic_write_temp(const fs::path& path) {
+  const std::string marker = fs::path(path.stem()).extension().string();  // ".tmp<pid>"
+  return marker.size() > 4 && marker.compare(0, 4, ".tmp") == 0 &&
+         std::all_of(marker.begin() + 4, marker.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 
 void write_atomically_with(const fs::path& path,
                            const std::function<void(const fs::path&)>& write) {

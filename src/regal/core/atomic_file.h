@@ -1,6 +1,6 @@
 #pragma once
-// Atomic writes: every file a run writes goes to "<name>.tmp.<pid>" first and
-// is renamed over the target, so a crash never leaves a torn file.
+// Atomic writes: every file a run writes goes to "<stem>.tmp<pid><extension>"
+// first and is renamed over the target, so a crash never leaves a torn file.
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -22,6 +22,12 @@ void write_atomically_with(const std::filesystem::path& path,
 // exists already (another process got there first) it is left as it is.
 // throws: regal::Error naming the path when `from` is no directory or copying fails.
 void copy_files_atomically(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// Whether `path` is named like the temporary file of an atomic write
+// ("<stem>.tmp<pid><extension>"): one is left behind when a process is killed
+// between writing and renaming it, so code that lists a directory for results
+// skips these names.
+bool is_atomic_write_temp(const std::filesystem::path& path);
 
 // Reads a whole file; throws regal::Error naming it when it cannot be read.
 std::string read_file(const std::filesystem::path& path);

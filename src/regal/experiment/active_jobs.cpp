@@ -108,6 +108,8 @@ loop::PolicyTrainingResult run_train_policy(const RunConfig& config_in, const Po
   record_run_data(out,
                   {run_split(config, "d_t", *d_t), run_split(config, "d_s", *d_s), run_split(config, "d_r", *d_r)},
                   overrides.resume);
+  // Before meta.json is rewritten: a resumed run must keep the options it was started with.
+  if (overrides.resume) loop::check_policy_checkpoint(out, options);
   if (!overrides.resume) write_file_atomically(out / "config.yaml", read_file(config.file));
   const nlohmann::json meta = {{"config", config.file.string()},
                                {"dataset", info.name},
@@ -167,7 +169,11 @@ nlohmann::json run_evaluate(const RunConfig& config_in, const EvaluateRequest& r
   if (request.device) config.device = *request.device;
   if (request.threads) config.threads = *request.threads;
   set_thread_count(config.threads);
-  // Checked before the scenes are generated: without it nothing can run.
+  // Checked before the scenes are generated and every split is decoded: a
+  // mistyped flag, a missing device or no pretrained net stops the run at once.
+  loop::parse_method(request.method, "--method");
+  if (!request.budget.empty()) loop::Budget::parse(request.budget, "--budget");
+  resolve_device(config.device);
   pretrained_checkpoint(config);
   ensure_scenes(config);
   ensure_role_splits(config);

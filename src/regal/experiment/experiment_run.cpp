@@ -24,6 +24,7 @@
 #include "regal/experiment/role_split_file.h"
 #include "regal/experiment/run_data_record.h"
 #include "regal/experiment/supervised_jobs.h"
+#include "regal/loop/policy_training.h"
 #include "regal/loop/region_pool.h"
 #include "regal/loop/scoring.h"
 
@@ -92,13 +93,28 @@ class UnitClock {
   std::map<std::string, std::pair<double, double>> by_method_;  // method -> (seconds, regions)
 };
 
+// The regions of `store` on the grid of `region` (every image has one size).
+// throws: regal::Error naming the config key when the region does not fit.
+int64_t regions_of(const data::SampleStore& store, al::RegionSize region, const std::string& config_file) {
+  const auto [height, width] = loop::image_size_of(store);
+  try {
+    const al::RegionGrid grid(height, width, region);
+    return static_cast<int64_t>(store.size()) * grid.regions_per_image();
+  } catch (const Error& e) {
+    REGAL_FAIL(config_file, ": 'policy.region': ", e.what());
+  }
+}
+
 // Every unit result under units/ (finished units of this and earlier plans).
 std::vector<UnitResult> finished_units(const fs::path& units_dir) {
   std::vector<UnitResult> units;
   if (!fs::exists(units_dir)) return units;
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(units_dir)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
+    // A killed write's temp file (units/<id>.tmp<pid>.json) is no result.
+    if (entry.is_regular_file() && entry.path().extension() == ".json" && !is_atomic_write_temp(entry.path())) {
+      files.push_back(entry.path());
+    }
   }
   std::sort(files.begin(), files.end());
   for (const auto& file : files) units.push_back(unit_result_from_json(read_json(file), file.string()));
@@ -197,6 +213,25 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
   const auto splits = open_target_splits(config);
   // Before anything else is written: continuing on other data is refused.
   record_run_data(out, splits.run_splits(config), fs::exists(out / "data.json"));
+  // Checked now, not after hours of pretraining and policy training: the
+  // region fits the images, every budget D_V's pool, an episode D_T's.
+  const std::string file = config.file.string();
+  const int64_t pool_regions = regions_of(*splits.d_v, config.policy.options.region(), file);
+  for (const auto& budget : plan.budgets) {
+    try {
+      loop::Budget::parse(budget, "budget").regions(pool_regions);
+    } catch (const Error& e) {
+      REGAL_FAIL(file, ": 'experiment.budgets' (or --budgets): ", e.what(), " (D_V)");
+    }
+  }
+  if (!plan.policy_rewards().empty()) {
+    try {
+      loop::check_policy_fits_pool(regions_of(*splits.d_t, config.policy.options.region(), file),
+                                   config.policy.options);
+    } catch (const Error& e) {
+      REGAL_FAIL(file, ": ", e.what());
+    }
+  }
 
   const auto units = plan.units();
   nlohmann::json record = fs::exists(out / "experiment.json") ? read_json(out / "experiment.json") : nlohmann::json::object();
@@ -282,11 +317,6 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
 
   // The units.
   const auto unit_file = [&](const ExperimentUnit& unit) { return units_dir / (unit.id() + ".json"); };
-  const int64_t pool_regions = [&] {
-    const auto [height, width] = loop::image_size_of(*splits.d_v);
-    const al::RegionGrid grid(height, width, config.policy.options.region());
-    return static_cast<int64_t>(splits.d_v->size()) * grid.regions_per_image();
-  }();
   std::vector<std::pair<ExperimentUnit, int64_t>> remaining;
   for (const auto& unit : units) {
     if (!fs::exists(unit_file(unit))) {

@@ -95,7 +95,10 @@ JobReport finish(const RunConfig& config, const TrainSection& section, const std
                   {{"train", job.train_spec, &job.train_set->dataset()},
                    {"val", job.val_spec, &job.val_set->dataset()}},
                   overrides.resume);
-  write_file_atomically(section.out / "config.yaml", read_file(config.file));
+  // A resumed run keeps the config it was started with as its record.
+  if (!overrides.resume || !fs::exists(section.out / "config.yaml")) {
+    write_file_atomically(section.out / "config.yaml", read_file(config.file));
+  }
   train::TrainJob train_job{name, section.out, section.options, overrides.resume};
   JobReport report;
   report.out_dir = section.out;

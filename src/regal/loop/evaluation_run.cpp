@@ -11,6 +11,8 @@
 
 #include "regal/core/atomic_file.h"
 #include "regal/core/error.h"
+#include "regal/core/fnv_hash.h"
+#include "regal/core/json_file.h"
 #include "regal/core/progress.h"
 #include "regal/loop/candidates.h"
 #include "regal/loop/policy_training.h"
@@ -25,6 +27,13 @@ namespace regal::loop {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// FNV-1a of a file's bytes (a checkpoint of tens of MB: well under a second).
+std::string content_digest(const std::filesystem::path& file) {
+  Fnv1a64 hash;
+  hash.add_string(read_file(file));
+  return hash.hex();
+}
 
 nlohmann::json number_or_null(double value) {
   return std::isnan(value) ? nlohmann::json(nullptr) : nlohmann::json(value);
@@ -138,14 +147,33 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
   const auto checkpoint_file = [&](int64_t tag, const char* what) {
     return job.checkpoint_dir / fmt::format("{:06d}-{}.pt", tag, what);
   };
-  const nlohmann::json identity = {{"method", to_string(method)}, {"seed", options.seed()},
-                                   {"budget_regions", budget}, {"pool_regions", pool.total_regions()}};
+  // What the labelling loop depends on: continuing a checkpoint made with
+  // another K, N, region, training option, starting net or policy would mix
+  // two runs in one result.
+  const nlohmann::json identity = {
+      {"method", to_string(method)},
+      {"seed", options.seed()},
+      {"budget_regions", budget},
+      {"pool_regions", pool.total_regions()},
+      {"region", {options.region().height, options.region().width}},
+      {"groups", options.groups()},
+      {"per_group", options.per_group()},
+      {"bald_passes", options.bald_passes()},
+      {"segmentation", options_json(options.segmentation())},
+      {"pretrained", content_digest(job.pretrained)},
+      {"policy", job.policy ? nlohmann::json(content_digest(*job.policy)) : nlohmann::json(nullptr)}};
   int64_t saved_step = -1;
   double seconds_before = 0.0;  // of the invocations before a continued one
   if (!job.checkpoint_dir.empty() && std::filesystem::exists(progress_file)) {
-    const auto saved = nlohmann::json::parse(read_file(progress_file));
-    REGAL_CHECK(saved.at("identity") == identity, progress_file, " is the checkpoint of another run (",
-                saved.at("identity").dump(), ", this one is ", identity.dump(), "); remove ", job.checkpoint_dir);
+    const auto saved = read_json_file(progress_file);
+    // A checkpoint of an older regal records fewer settings: those it has must match.
+    const auto& saved_identity = saved.at("identity");
+    for (const auto& [key, value] : saved_identity.items()) {
+      REGAL_CHECK(identity.contains(key) && identity.at(key) == value, progress_file,
+                  " is the checkpoint of another run (", key, " ", value.dump(), ", this run ",
+                  identity.contains(key) ? identity.at(key).dump() : "(none)", "); remove ", job.checkpoint_dir,
+                  " to start this one");
+    }
     step = saved.at("step").get<int64_t>();
     train::load_checkpoint(checkpoint_file(step, "seg"), *trainer.net(), &trainer.optimizer());
     trainer.net()->to(device);
@@ -192,11 +220,13 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
   int64_t steps_this_invocation = 0;
   while (pool.labelled_count() < budget) {
     auto clock = Clock::now();
-    // Never ask for more candidates than the pool still holds (the last steps of a large budget).
-    const int64_t per_group = std::min(options.per_group(), pool.unlabelled_count() / options.groups());
-    REGAL_CHECK(per_group >= 1, "evaluate: the pool holds ", pool.unlabelled_count(),
-                " unlabelled regions, too few for K = ", options.groups());
-    auto candidates = draw_candidates(pool, options.groups(), per_group, rng);
+    // Never ask for more candidates than the pool still holds (the last steps
+    // of a large budget): fewer per group, and when fewer than K regions are
+    // left unlabelled (a budget near the whole pool), one group per region.
+    // At least one region is left: labelled < budget <= pool.
+    const int64_t groups = std::min(options.groups(), pool.unlabelled_count());
+    const int64_t per_group = std::min(options.per_group(), pool.unlabelled_count() / groups);
+    auto candidates = draw_candidates(pool, groups, per_group, rng);
     torch::manual_seed(options.seed() * 1000003ULL + static_cast<uint64_t>(step));
     std::vector<int64_t> picks;
     switch (method) {

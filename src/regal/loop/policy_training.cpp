@@ -13,6 +13,7 @@
 #include "regal/core/atomic_file.h"
 #include "regal/core/csv_table.h"
 #include "regal/core/error.h"
+#include "regal/core/json_file.h"
 #include "regal/core/progress.h"
 #include "regal/loop/acquisition.h"
 #include "regal/loop/candidates.h"
@@ -60,6 +61,30 @@ struct Pending {
   CandidateSet candidates;
 };
 
+// The options a checkpoint can only be continued with: another K, N, region
+// or budget would read the saved candidates and pool wrongly, another reward,
+// seed or training option would mix two trainings in one policy. The episode
+// count may grow, and the device and threads may change.
+nlohmann::json checkpoint_settings(const PolicyTrainingOptions& options) {
+  const auto& dqn = options.dqn();
+  return {{"region", {options.region().height, options.region().width}},
+          {"groups", options.groups()},
+          {"per_group", options.per_group()},
+          {"budget", options.budget().to_string()},
+          {"buffer_capacity", options.buffer_capacity()},
+          {"reward", to_string(options.reward())},
+          {"seed", options.seed()},
+          {"dqn",
+           {{"batch_size", dqn.batch_size()},
+            {"lr", dqn.lr()},
+            {"gamma", dqn.gamma()},
+            {"momentum", dqn.momentum()},
+            {"weight_decay", dqn.weight_decay()},
+            {"lr_decay", dqn.lr_decay()},
+            {"target_sync_every", dqn.target_sync_every()}}},
+          {"segmentation", options_json(options.segmentation())}};
+}
+
 // What the checkpoint's progress.json holds besides the tensors.
 struct Counters {
   int episode = 0;
@@ -90,7 +115,7 @@ class PolicyRun {
         episodes_log_(episode_header()),
         rng_(options.seed()) {
     REGAL_CHECK(options_.episodes() >= 1, "policy training: episodes must be >= 1, got ", options_.episodes());
-    budget_ = options_.budget().regions(pool_.total_regions());
+    budget_ = check_policy_fits_pool(pool_.total_regions(), options_);
     REGAL_CHECK(job_.class_weights.defined() && job_.class_weights.numel() == num_classes_,
                 "policy training: expected ", num_classes_, " class weights");
   }
@@ -156,8 +181,8 @@ class PolicyRun {
       fs::create_directories(checkpoint_dir());
       return;
     }
-    REGAL_CHECK(fs::exists(progress), "--resume: no checkpoint ", progress, " to continue from");
-    const auto meta = nlohmann::json::parse(read_file(progress));
+    check_policy_checkpoint(job_.out_dir, options_);
+    const auto meta = read_json_file(progress);
     const int64_t tag = meta.at("tag").get<int64_t>();
     counters_.episode = meta.at("episode").get<int>();
     counters_.episode_step = meta.at("episode_step").get<int64_t>();
@@ -361,7 +386,8 @@ class PolicyRun {
     }
     steps_log_.save(job_.out_dir / "log.csv");
     episodes_log_.save(job_.out_dir / "episodes.csv");
-    const nlohmann::json progress = {{"tag", tag},
+    const nlohmann::json progress = {{"settings", checkpoint_settings(options_)},
+                                     {"tag", tag},
                                      {"episode", counters_.episode},
                                      {"episode_step", counters_.episode_step},
                                      {"t", counters_.t},
@@ -435,6 +461,34 @@ PolicyTrainingResult train_policy(nn::Fpn net, const PolicyTrainingData& data, c
                                   const PolicyTrainingOptions& options, const PolicyTrainingJob& job) {
   PolicyRun run(std::move(net), data, device, options, job);
   return run.run();
+}
+
+int64_t check_policy_fits_pool(int64_t pool_regions, const PolicyTrainingOptions& options) {
+  const int64_t budget = options.budget().regions(pool_regions);
+  // Every step draws K * N candidates among the unlabelled regions, the last
+  // one after (steps - 1) * K regions are labelled.
+  const int64_t steps = (budget + options.groups() - 1) / options.groups();
+  const int64_t left_for_last_step = pool_regions - (steps - 1) * options.groups();
+  const int64_t candidates = options.groups() * options.per_group();
+  REGAL_CHECK(left_for_last_step >= candidates, "policy training: D_T holds ", pool_regions, " regions; a budget of ",
+              budget, " in steps of K = ", options.groups(), " leaves ", left_for_last_step,
+              " unlabelled for the last step, fewer than its K * N = ", candidates,
+              " candidates: lower policy.budget, policy.groups or policy.per_group, or add images to D_T");
+  return budget;
+}
+
+void check_policy_checkpoint(const fs::path& out_dir, const PolicyTrainingOptions& options) {
+  const fs::path progress = out_dir / "checkpoint" / "progress.json";
+  REGAL_CHECK(fs::exists(progress), "--resume: no checkpoint ", progress, " to continue from");
+  const auto saved = read_json_file(progress);
+  if (!saved.contains("settings")) return;  // written by an older regal, which did not record them
+  const auto now = checkpoint_settings(options);
+  for (const auto& [key, value] : now.items()) {
+    const auto& before = saved.at("settings").contains(key) ? saved.at("settings").at(key) : nlohmann::json();
+    REGAL_CHECK(before == value, out_dir, " holds a policy training with ", key, " ", before.dump(), ", not ",
+                value.dump(), ": --resume continues that training; change the option back, or start a new one in "
+                "another directory");
+  }
 }
 
 }  // namespace regal::loop

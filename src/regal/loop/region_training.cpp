@@ -10,6 +10,17 @@
 
 namespace regal::loop {
 
+nlohmann::json options_json(const RegionTrainOptions& options) {
+  return {{"lr", options.lr()},
+          {"momentum", options.momentum()},
+          {"weight_decay", options.weight_decay()},
+          {"grad_clip", options.grad_clip()},
+          {"crop", {options.crop_height(), options.crop_width()}},
+          {"batch_size", options.batch_size()},
+          {"max_epochs", options.max_epochs()},
+          {"patience", options.patience()}};
+}
+
 namespace {
 
 constexpr int64_t kIgnore = 255;

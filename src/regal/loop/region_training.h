@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <c10/core/Device.h>
+#include <nlohmann/json.hpp>
 #include <torch/arg.h>
 
 #include "regal/al/region_grid.h"
@@ -42,6 +43,10 @@ struct RegionTrainOptions {
   TORCH_ARG(int, patience) = 3;
   TORCH_ARG(int, eval_batch_size) = 8;
 };
+
+// Every option as a JSON object, for the settings a checkpoint records so
+// that a run is only continued with the options it was started with.
+nlohmann::json options_json(const RegionTrainOptions& options);
 
 // One training crop around a labelled region. The crop origin is drawn
 // uniformly among the windows that contain the region's centre pixel

@@ -13,6 +13,7 @@
 #include "regal/core/atomic_file.h"
 #include "regal/core/csv_table.h"
 #include "regal/core/error.h"
+#include "regal/core/json_file.h"
 #include "regal/experiment/experiment_plan.h"
 
 namespace regal::report {
@@ -66,7 +67,7 @@ RunData load_run(const fs::path& run_dir, const std::vector<RunUnit>& units) {
   run.dir = run_dir;
   const fs::path results = run_dir / "results.json";
   REGAL_CHECK(fs::exists(results), "no ", results, ": run `regal experiment` into ", run_dir, " first");
-  run.results = json::parse(read_file(results));
+  run.results = read_json_file(results);
   for (const auto& unit : units) run.units.push_back(&unit.result);
   REGAL_CHECK(!run.units.empty(), run_dir / "units", " holds no finished unit: nothing to draw");
   std::set<std::string> present;

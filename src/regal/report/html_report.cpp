@@ -12,6 +12,7 @@
 #include "regal/core/atomic_file.h"
 #include "regal/core/base64.h"
 #include "regal/core/error.h"
+#include "regal/core/json_file.h"
 #include "regal/core/progress.h"
 #include "regal/report/gallery.h"
 
@@ -131,9 +132,9 @@ fs::path write_report(const fs::path& run_dir, const std::vector<Figure>& figure
 fs::path write_report(const fs::path& run_dir, const std::vector<Figure>& figures, const std::vector<RunUnit>& units) {
   const fs::path results_file = run_dir / "results.json";
   REGAL_CHECK(fs::exists(results_file), "no ", results_file, ": run `regal experiment` into ", run_dir, " first");
-  const json results = json::parse(read_file(results_file));
-  const json record = fs::exists(run_dir / "experiment.json") ? json::parse(read_file(run_dir / "experiment.json"))
-                                                               : json::object();
+  const json results = read_json_file(results_file);
+  const json record =
+      fs::exists(run_dir / "experiment.json") ? read_json_file(run_dir / "experiment.json") : json::object();
   const std::string config = fs::exists(run_dir / "config.yaml") ? read_file(run_dir / "config.yaml") : "(missing)";
 
   // The rarest classes are the same in every unit (they come from D_T and D_R).
@@ -196,9 +197,18 @@ fs::path write_report(const fs::path& run_dir, const std::vector<Figure>& figure
 
 fs::path write_figures_and_report(const fs::path& run_dir) {
   const auto units = load_run_units(run_dir);
-  auto figures = write_figures(run_dir, units);
-  if (auto gallery = write_gallery(run_dir, units)) figures.push_back(*gallery);
-  const auto report = write_report(run_dir, figures, units);
+  std::vector<Figure> figures;
+  fs::path report;
+  try {
+    figures = write_figures(run_dir, units);
+    if (auto gallery = write_gallery(run_dir, units)) figures.push_back(*gallery);
+    report = write_report(run_dir, figures, units);
+  } catch (const json::exception& e) {
+    // Every file was checked for the fields the tables need; one edited or
+    // written by an older regal may still lack one a figure reads.
+    REGAL_FAIL(run_dir, ": results.json, experiment.json or a unit file lacks what the report reads (", e.what(),
+               "); run the experiment into it again to rewrite them");
+  }
   spdlog::info("report: {} figures in {}, report {}", figures.size(), (run_dir / "figures").string(), report.string());
   return report;
 }

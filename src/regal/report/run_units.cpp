@@ -4,6 +4,7 @@
 
 #include "regal/core/atomic_file.h"
 #include "regal/core/error.h"
+#include "regal/experiment/results_table.h"
 
 namespace regal::report {
 
@@ -14,7 +15,10 @@ std::vector<RunUnit> load_run_units(const fs::path& run_dir) {
   const fs::path units_dir = run_dir / "units";
   if (fs::exists(units_dir)) {
     for (const auto& entry : fs::directory_iterator(units_dir)) {
-      if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
+      // A killed write's temp file (units/<id>.tmp<pid>.json) is no result.
+      if (entry.is_regular_file() && entry.path().extension() == ".json" && !is_atomic_write_temp(entry.path())) {
+        files.push_back(entry.path());
+      }
     }
   }
   // Directory order is unspecified: by name, every report of a run is the same.
@@ -22,10 +26,18 @@ std::vector<RunUnit> load_run_units(const fs::path& run_dir) {
   std::vector<RunUnit> units;
   units.reserve(files.size());
   for (auto& file : files) {
+    const std::string redo = "; remove it and run `regal experiment` again to redo the unit";
     try {
       units.push_back({file, nlohmann::json::parse(read_file(file))});
     } catch (const nlohmann::json::exception& e) {
-      REGAL_FAIL(file, " is not valid JSON (", e.what(), "); remove it and run `regal experiment` again to redo the unit");
+      REGAL_FAIL(file, " is not valid JSON (", e.what(), ")", redo);
+    }
+    // The fields every table and figure reads, checked here so that a damaged
+    // file is named rather than failing somewhere inside a figure.
+    try {
+      experiment::unit_result_from_json(units.back().result, file.string());
+    } catch (const Error& e) {
+      REGAL_FAIL(e.what(), redo);
     }
   }
   return units;
