@@ -1,7 +1,9 @@
 // `regal evaluate`: parse, then call the library.
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "commands.h"
+#include "option_checks.h"
 #include "regal/experiment/active_jobs.h"
 #include "regal/experiment/config.h"
 
@@ -25,8 +27,11 @@ struct EvaluateArgs {
 void add_evaluate(CLI::App& app) {
   auto args = std::make_shared<EvaluateArgs>();
   auto* command = app.add_subcommand(
-      "evaluate", "acquire regions of D_V with one method, train on them, score on val (JSON results); run it again with the "
-      "same arguments to continue an interrupted run (a checkpoint every 10 minutes, next to the results)");
+      "evaluate",
+      fmt::format("acquire regions of D_V with one method, train on them, score on val (JSON results); run it again "
+                  "with the same arguments to continue an interrupted run (a checkpoint every {:g} minutes, next to "
+                  "the results)",
+                  experiment::EvaluateRequest{}.checkpoint_seconds / 60.0));
   command->add_option("--config", args->config, "YAML config")->check(CLI::ExistingFile)->capture_default_str();
   command->add_option("--method", args->method, "random | entropy | bald | ralis")
       ->required()
@@ -35,10 +40,11 @@ void add_evaluate(CLI::App& app) {
       ->check(CLI::ExistingFile);
   command->add_option("--budget", args->budget, "regions to label: a count or a percentage of D_V, e.g. 3% "
                                                 "(default: the first of evaluate.budgets)");
-  command->add_option("--seed", args->seed, "override the config's seed");
+  command->add_option("--seed", args->seed, "override the config's seed")->check(seed_range());
   command->add_option("--out", args->out, "results JSON (default: <evaluate.out>/<method>-<budget>-seed<S>.json)");
   command->add_option("--device", args->device, "cpu | cuda | cuda:N | auto (default: config, else auto)");
-  command->add_option("--threads", args->threads, "CPU threads for LibTorch (default: config, else LibTorch's)");
+  command->add_option("--threads", args->threads, "CPU threads for LibTorch (default: config, else LibTorch's)")
+      ->check(at_least_one());
   command->callback([args] {
     const auto config = experiment::load_run_config(args->config);
     experiment::EvaluateRequest request;

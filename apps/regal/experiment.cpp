@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "option_checks.h"
 #include "regal/experiment/config.h"
 #include "regal/experiment/experiment_plan.h"
 #include "regal/experiment/experiment_run.h"
@@ -39,9 +40,11 @@ void add_experiment(CLI::App& app) {
   command->add_option("--budgets", args->budgets, "comma-separated budgets, e.g. 1%,3% or 64,128 (default: experiment.budgets)");
   command->add_option("--seeds", args->seeds, "comma-separated seeds, e.g. 0,1,2 (default: experiment.seeds)");
   command->add_option("--device", args->device, "cpu | cuda | cuda:N | auto (default: config, else auto)");
-  command->add_option("--threads", args->threads, "CPU threads for LibTorch (default: config, else LibTorch's)");
+  command->add_option("--threads", args->threads, "CPU threads for LibTorch (default: config, else LibTorch's)")
+      ->check(at_least_one());
   command->add_option("--stop-after-units", args->stop_after_units,
-                      "stop after this many units of this invocation (continue by running the command again)");
+                      "stop after this many units of this invocation (continue by running the command again)")
+                          ->check(at_least_one());
   command->add_flag("--no-report", args->no_report, "skip the figures and report.html");
   command->callback([args] {
     const auto config = experiment::load_run_config(args->config);

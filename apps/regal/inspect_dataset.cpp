@@ -14,6 +14,7 @@
 #include <string>
 
 #include "commands.h"
+#include "option_checks.h"
 #include "regal/core/atomic_file.h"
 #include "regal/core/error.h"
 #include "regal/core/progress.h"
@@ -85,7 +86,8 @@ void add_inspect_dataset(CLI::App& app) {
   command->add_option("--root", options->root, "Dataset root directory")->required();
   command->add_option("--split", options->split, "Only this split (default: every split)");
   command->add_option("--json", options->json_file, "Also write the report as JSON to this file");
-  command->add_option("--threads", options->threads, "Decoding threads (default: one per core)");
+  command->add_option("--threads", options->threads, "Decoding threads (default: one per core)")
+      ->check(at_least_one());
   command->callback([options] { run_inspect_dataset(*options); });
 }
 

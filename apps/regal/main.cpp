@@ -1,6 +1,7 @@
 // regal: reinforced, region-based active learning for semantic segmentation.
 // The CLI parses and dispatches; every subcommand's work lives in the library.
 #include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
 #include <spdlog/spdlog.h>
 
 #include <exception>
@@ -27,6 +28,10 @@ int main(int argc, char** argv) {
   } catch (const regal::Error& e) {
     spdlog::error("{}", e.what());
     return 1;
+  } catch (const c10::Error& e) {
+    // what() carries LibTorch's C++ backtrace, which tells a user nothing.
+    spdlog::error("LibTorch error: {}", e.what_without_backtrace());
+    return 2;
   } catch (const std::exception& e) {
     spdlog::error("unexpected error: {}", e.what());
     return 2;

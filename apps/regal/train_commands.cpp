@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
+#include "option_checks.h"
 #include "regal/experiment/config.h"
 #include "regal/experiment/supervised_jobs.h"
 
@@ -22,9 +23,10 @@ struct TrainCommandArgs {
 void add_common_options(CLI::App& command, TrainCommandArgs& args) {
   command.add_option("--config", args.config, "YAML config")->check(CLI::ExistingFile)->capture_default_str();
   command.add_option("--device", args.device, "cpu | cuda | cuda:N | auto (default: config, else auto)");
-  command.add_option("--threads", args.threads, "CPU threads for LibTorch (default: config, else LibTorch's)");
-  command.add_option("--epochs", args.epochs, "override the section's epochs");
-  command.add_option("--seed", args.seed, "override the config's seed");
+  command.add_option("--threads", args.threads, "CPU threads for LibTorch (default: config, else LibTorch's)")
+      ->check(at_least_one());
+  command.add_option("--epochs", args.epochs, "override the section's epochs")->check(at_least_one());
+  command.add_option("--seed", args.seed, "override the config's seed")->check(seed_range());
   command.add_option("--out", args.out, "run directory (default: the section's 'out')");
   command.add_flag("--resume", args.resume, "continue the run in the output directory from last.pt");
 }

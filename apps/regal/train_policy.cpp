@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
+#include "option_checks.h"
 #include "regal/experiment/active_jobs.h"
 #include "regal/experiment/config.h"
 
@@ -32,11 +33,13 @@ void add_train_policy(CLI::App& app) {
       ->check(CLI::IsMember({"miou", "wiou"}));
   command->add_option("--out", args->out, "run directory (default: policy.out)");
   command->add_flag("--resume", args->resume, "continue the run in the output directory");
-  command->add_option("--episodes", args->episodes, "override policy.episodes");
-  command->add_option("--seed", args->seed, "override the config's seed");
+  command->add_option("--episodes", args->episodes, "override policy.episodes")->check(at_least_one());
+  command->add_option("--seed", args->seed, "override the config's seed")->check(seed_range());
   command->add_option("--device", args->device, "cpu | cuda | cuda:N | auto (default: config, else auto)");
-  command->add_option("--threads", args->threads, "CPU threads for LibTorch (default: config, else LibTorch's)");
-  command->add_option("--steps", args->steps, "stop after this many labelling steps (resumable with --resume)");
+  command->add_option("--threads", args->threads, "CPU threads for LibTorch (default: config, else LibTorch's)")
+      ->check(at_least_one());
+  command->add_option("--steps", args->steps, "stop after this many labelling steps (resumable with --resume)")
+      ->check(at_least_one());
   command->callback([args] {
     const auto config = experiment::load_run_config(args->config);
     experiment::PolicyOverrides overrides;

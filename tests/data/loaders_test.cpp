@@ -669,6 +669,8 @@ INSTANTIATE_TEST_SUITE_P(
                     "1..255 class names"},
         BadManifest{"DuplicateClass", broken([](Json& m) { m["classes"][1] = "a"; }),
                     "classes[1] repeats"},
+        BadManifest{"ClassWithComma", broken([](Json& m) { m["classes"][1] = "sign, front"; }),
+                    "classes[1] \"sign, front\" holds a comma"},
         BadManifest{"MissingPalette", broken([](Json& m) { m.erase("palette"); }),
                     "missing key 'palette'"},
         BadManifest{"PaletteLengthDiffers", broken([](Json& m) { m["palette"].erase(1); }),

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <utility>
 
 #include "regal/core/atomic_file.h"
 #include "regal/core/error.h"
@@ -78,6 +79,34 @@ TEST(RunConfig, BadInputNamesFileAndKey) {
   EXPECT_NE(m.find("source"), std::string::npos) << m;
   m = load_error(std::string(kMinimal) + "sead: 3\n");
   EXPECT_NE(m.find("sead"), std::string::npos) << m;
+}
+
+// Values LibTorch would reject (or silently misuse) only once training has
+// started, possibly hours into an experiment, are refused at load.
+TEST(RunConfig, OutOfRangeNumbersAreRefusedAtLoadNamingTheKey) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"pretrain: {momentum: -0.9}\n", "pretrain.momentum"},
+      {"supervised: {weight_decay: -1}\n", "supervised.weight_decay"},
+      {"pretrain: {lr_decay: 0}\n", "pretrain.lr_decay"},
+      {"pretrain: {patience: -1}\n", "pretrain.patience"},
+      {"pretrain: {grad_clip: -4}\n", "pretrain.grad_clip"},
+      {"pretrain: {eval_batch_size: 0}\n", "pretrain.eval_batch_size"},
+      {"policy: {segmentation: {momentum: -0.5}}\n", "policy.segmentation.momentum"},
+      {"policy: {dqn: {momentum: -1}}\n", "policy.dqn.momentum"},
+      {"policy: {dqn: {weight_decay: -1}}\n", "policy.dqn.weight_decay"},
+      {"model: {fpn_channels: 0}\n", "model.fpn_channels"},
+      {"threads: -4\n", "threads"},
+      {"device: gpu\n", "'device'"},
+      {"device: cuda:x\n", "'device'"},
+  };
+  for (const auto& [yaml, key] : cases) {
+    const std::string m = load_error(std::string(kMinimal) + yaml);
+    EXPECT_NE(m.find("bad.yaml"), std::string::npos) << yaml << ": " << m;
+    EXPECT_NE(m.find(key), std::string::npos) << yaml << ": " << m;
+  }
+  // The spelling is checked, not the machine: a CUDA device loads on a CPU-only build.
+  EXPECT_EQ(load_error(std::string(kMinimal) + "device: cuda:1\n"), "");
+  EXPECT_EQ(load_error(std::string(kMinimal) + "pretrain: {momentum: 0, patience: 0, grad_clip: 0}\n"), "");
 }
 
 TEST(RunConfig, MissingFileIsNamed) {

@@ -7,8 +7,14 @@
 
 namespace regal {
 
+// Checks the spelling only ("auto" | "cpu" | "cuda" | "cuda:N"), so that a
+// config can be checked on a machine without the device.
+// throws regal::Error naming the value when it is none of those.
+void check_device_name(const std::string& name);
+
 // name: "auto" | "cpu" | "cuda" | "cuda:N".
-// throws regal::Error for an unknown name or when CUDA is asked for but absent.
+// throws regal::Error for an unknown name, when CUDA is asked for but absent,
+// or when N is not below the number of CUDA devices.
 c10::Device resolve_device(const std::string& name);
 
 // Sets the intra-op thread count (threads <= 0 leaves LibTorch's default).

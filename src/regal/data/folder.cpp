@@ -42,6 +42,9 @@ std::vector<std::string> parse_classes(const json& manifest, const fs::path& fil
     const json& name = classes[i];
     REGAL_CHECK(name.is_string() && !name.get<std::string>().empty(), file, ": classes[", i,
                 "] must be a non-empty string, got ", name.dump());
+    // Class names become CSV columns and cells (results, logs, figure data).
+    REGAL_CHECK(name.get<std::string>().find_first_of(",\"\n\r") == std::string::npos, file, ": classes[", i,
+                "] ", name.dump(), " holds a comma, quote or line break, which the CSV results cannot hold");
     REGAL_CHECK(seen.insert(name.get<std::string>()).second, file, ": classes[", i,
                 "] repeats the class name ", name.dump());
     names.push_back(name.get<std::string>());

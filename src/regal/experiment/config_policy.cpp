@@ -13,6 +13,7 @@ namespace {
 
 using yaml_fields::check_keys;
 using yaml_fields::read;
+using yaml_fields::read_non_negative;
 using yaml_fields::read_positive;
 
 rl::DqnOptions read_dqn(const YAML::Node& node, const std::string& file) {
@@ -26,8 +27,8 @@ rl::DqnOptions read_dqn(const YAML::Node& node, const std::string& file) {
   o.lr(read_positive<double>(node, "lr", o.lr(), file, section));
   o.gamma(read<double>(node, "gamma", o.gamma(), file, section));
   REGAL_CHECK(o.gamma() >= 0 && o.gamma() <= 1, file, ": '", section, ".gamma' must be in [0, 1], got ", o.gamma());
-  o.momentum(read<double>(node, "momentum", o.momentum(), file, section));
-  o.weight_decay(read<double>(node, "weight_decay", o.weight_decay(), file, section));
+  o.momentum(read_non_negative<double>(node, "momentum", o.momentum(), file, section));
+  o.weight_decay(read_non_negative<double>(node, "weight_decay", o.weight_decay(), file, section));
   o.lr_decay(read_positive<double>(node, "lr_decay", o.lr_decay(), file, section));
   o.target_sync_every(read_positive<int64_t>(node, "target_sync_every", o.target_sync_every(), file, section));
   return o;
@@ -40,15 +41,14 @@ loop::RegionTrainOptions read_segmentation(const YAML::Node& node, const std::st
              file, section);
   loop::RegionTrainOptions o;
   o.lr(read_positive<double>(node, "lr", o.lr(), file, section));
-  o.momentum(read<double>(node, "momentum", o.momentum(), file, section));
-  o.weight_decay(read<double>(node, "weight_decay", o.weight_decay(), file, section));
-  o.grad_clip(read<double>(node, "grad_clip", o.grad_clip(), file, section));
+  o.momentum(read_non_negative<double>(node, "momentum", o.momentum(), file, section));
+  o.weight_decay(read_non_negative<double>(node, "weight_decay", o.weight_decay(), file, section));
+  o.grad_clip(read_non_negative<double>(node, "grad_clip", o.grad_clip(), file, section));
   const auto crop = yaml_fields::read_size(node, "crop", {o.crop_height(), o.crop_width()}, file, section);
   o.crop_height(crop.first).crop_width(crop.second);
   o.batch_size(read_positive<int64_t>(node, "batch_size", o.batch_size(), file, section));
   o.max_epochs(read_positive<int>(node, "max_epochs", o.max_epochs(), file, section));
-  o.patience(read<int>(node, "patience", o.patience(), file, section));
-  REGAL_CHECK(o.patience() >= 0, file, ": '", section, ".patience' must be >= 0, got ", o.patience());
+  o.patience(read_non_negative<int>(node, "patience", o.patience(), file, section));
   return o;
 }
 

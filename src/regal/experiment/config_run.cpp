@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "regal/core/device.h"
 #include "regal/core/error.h"
 #include "regal/experiment/config.h"
 #include "regal/experiment/yaml_fields.h"
@@ -13,6 +14,8 @@ namespace {
 
 using yaml_fields::check_keys;
 using yaml_fields::read;
+using yaml_fields::read_non_negative;
+using yaml_fields::read_positive;
 
 bool has_key(const YAML::Node& node, const std::string& key) {
   return node && node.IsMap() && node[key];
@@ -100,15 +103,15 @@ TrainSection read_train(const YAML::Node& node, const std::string& section, cons
   o.optimizer(read<std::string>(node, "optimizer", o.optimizer(), file, section));
   REGAL_CHECK(o.optimizer() == "sgd" || o.optimizer() == "adam", file, ": '", section, ".optimizer' is '",
               o.optimizer(), "', expected sgd or adam");
-  o.lr_decay(read<double>(node, "lr_decay", o.lr_decay(), file, section));
-  o.momentum(read<double>(node, "momentum", o.momentum(), file, section));
-  o.weight_decay(read<double>(node, "weight_decay", o.weight_decay(), file, section));
-  o.grad_clip(read<double>(node, "grad_clip", o.grad_clip(), file, section));
+  o.lr_decay(read_positive<double>(node, "lr_decay", o.lr_decay(), file, section));
+  o.momentum(read_non_negative<double>(node, "momentum", o.momentum(), file, section));
+  o.weight_decay(read_non_negative<double>(node, "weight_decay", o.weight_decay(), file, section));
+  o.grad_clip(read_non_negative<double>(node, "grad_clip", o.grad_clip(), file, section));
   const auto crop = yaml_fields::read_size(node, "crop", {o.crop_height(), o.crop_width()}, file, section);
   o.crop_height(crop.first).crop_width(crop.second);
   o.flip(read<bool>(node, "flip", o.flip(), file, section));
-  o.patience(read<int>(node, "patience", o.patience(), file, section));
-  o.eval_batch_size(read<int>(node, "eval_batch_size", o.eval_batch_size(), file, section));
+  o.patience(read_non_negative<int>(node, "patience", o.patience(), file, section));
+  o.eval_batch_size(read_positive<int>(node, "eval_batch_size", o.eval_batch_size(), file, section));
   o.cache_images(read<bool>(node, "cache_images", o.cache_images(), file, section));
   o.seed(seed);
   REGAL_CHECK(o.epochs() > 0, file, ": '", section, ".epochs' must be positive, got ", o.epochs());
@@ -156,7 +159,12 @@ RunConfig load_run_config(const std::filesystem::path& file_path) {
   config.file = file_path;
   config.seed = read<uint64_t>(root, "seed", 0, file, "(top level)");
   config.device = read<std::string>(root, "device", "auto", file, "(top level)");
-  config.threads = read<int>(root, "threads", 0, file, "(top level)");
+  try {
+    check_device_name(config.device);
+  } catch (const Error& e) {
+    REGAL_FAIL(file, ": 'device': ", e.what());
+  }
+  config.threads = read_non_negative<int>(root, "threads", 0, file, "(top level)");  // 0: LibTorch's default
   if (root["scenes"]) {
     config.scenes = scene_options_from_yaml(root["scenes"], file);
   }
@@ -168,7 +176,7 @@ RunConfig load_run_config(const std::filesystem::path& file_path) {
   const YAML::Node model = root["model"];
   check_keys(model, {"backbone", "fpn_channels", "dropout", "backbone_weights"}, file, "model");
   config.model.backbone = read<std::string>(model, "backbone", config.model.backbone, file, "model");
-  config.model.fpn_channels = read<int64_t>(model, "fpn_channels", config.model.fpn_channels, file, "model");
+  config.model.fpn_channels = read_positive<int64_t>(model, "fpn_channels", config.model.fpn_channels, file, "model");
   config.model.dropout = read<double>(model, "dropout", config.model.dropout, file, "model");
   config.model.backbone_weights = read<std::string>(model, "backbone_weights", "", file, "model");
   REGAL_CHECK(config.model.dropout >= 0.0 && config.model.dropout < 1.0, file, ": 'model.dropout' is ",

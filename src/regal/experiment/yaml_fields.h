@@ -53,6 +53,16 @@ T read_positive(const YAML::Node& node, const std::string& key, const T& fallbac
   return value;
 }
 
+// As read(), and the value must be >= 0 (a momentum, a weight decay, a
+// patience: LibTorch would reject a negative one only once training starts).
+template <typename T>
+T read_non_negative(const YAML::Node& node, const std::string& key, const T& fallback, const std::string& file,
+                    const std::string& section) {
+  const T value = read<T>(node, key, fallback, file, section);
+  REGAL_CHECK(value >= 0, file, ": '", section, ".", key, "' must be >= 0, got ", value);
+  return value;
+}
+
 // A `[height, width]` pair of positive integers.
 inline std::pair<int64_t, int64_t> read_size(const YAML::Node& node, const std::string& key,
                                              std::pair<int64_t, int64_t> fallback, const std::string& file,

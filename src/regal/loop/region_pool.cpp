@@ -31,6 +31,9 @@ Budget Budget::parse(const std::string& text, const std::string& what) {
     REGAL_CHECK(value <= 100.0, what, ": budget '", text, "' is above 100%");
   } else {
     REGAL_CHECK(value == std::floor(value), what, ": budget '", text, "' must be a whole number of regions");
+    // Beyond 2^53 a double no longer holds every count (and int64 overflows
+    // soon after): no pool is that large.
+    REGAL_CHECK(value <= 9007199254740992.0, what, ": budget '", text, "' is more regions than any pool holds");
   }
   budget.value = value;
   return budget;
