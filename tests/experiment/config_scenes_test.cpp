@@ -73,6 +73,8 @@ TEST(SceneConfig, BadInputNamesFileKeyAndValue) {
   EXPECT_NE(m.find("scenes.source_style must be a mapping"), std::string::npos) << m;
   m = scenes_error("scenes:\n  items_min: 4\n  items_max: 2\n");
   EXPECT_NE(m.find("test.yaml: scenes.items_max = 2"), std::string::npos) << m;
+  m = scenes_error("scenes:\n  out: ''\n");  // the working directory, whose source/ and target/ would be replaced
+  EXPECT_NE(m.find("scenes.out must be a directory path but got an empty one"), std::string::npos) << m;
   m = scenes_error("scenes: [1, 2]\n");
   EXPECT_NE(m.find("scenes must be a mapping"), std::string::npos) << m;
   EXPECT_EQ(scenes_error("scenes:\n"), "");  // empty section: defaults

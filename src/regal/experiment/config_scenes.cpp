@@ -125,7 +125,10 @@ data::SceneOptions scene_options_from_yaml(const YAML::Node& scenes, const std::
     };
   };
   const auto path = [&](const YAML::Node& v, const std::string& k) {
-    return std::filesystem::path(in.scalar<std::string>(v, k, "a directory path"));
+    const auto text = in.scalar<std::string>(v, k, "a directory path");
+    // An empty path is the working directory, whose source/ and target/ the generator would replace.
+    REGAL_CHECK(!text.empty(), in.where(v), ": ", k, " must be a directory path but got an empty one");
+    return std::filesystem::path(text);
   };
   const std::map<std::string, Setter> setters = {
       {"out", [&](const YAML::Node& v, const std::string& k) { o.out(path(v, k)); }},
