@@ -15,5 +15,6 @@ void add_train_policy(CLI::App& app);
 void add_evaluate(CLI::App& app);
 void add_experiment(CLI::App& app);
 void add_report(CLI::App& app);
+void add_select(CLI::App& app);
 
 }  // namespace regal::app

@@ -44,7 +44,7 @@ void add_experiment(CLI::App& app) {
       ->check(at_least_one());
   command->add_option("--stop-after-units", args->stop_after_units,
                       "stop after this many units of this invocation (continue by running the command again)")
-                          ->check(at_least_one());
+      ->check(at_least_one());
   command->add_flag("--no-report", args->no_report, "skip the figures and report.html");
   command->callback([args] {
     const auto config = experiment::load_run_config(args->config);

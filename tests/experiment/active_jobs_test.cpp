@@ -2,15 +2,25 @@
 // interrupted run from the checkpoint next to its results, and ends with the
 // results of an uninterrupted run; made with other settings it refuses the
 // checkpoint and keeps it. A budget of the whole pool is reached even when
-// K does not divide the pool.
+// K does not divide the pool. `regal select` chooses regions of unlabelled
+// images, reproducibly, with a baseline or a query network, and a later
+// round skips them.
 #include "regal/experiment/active_jobs.h"
 
+#include <algorithm>
+#include <set>
+#include <tuple>
+
 #include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <torch/torch.h>
 
 #include "regal/core/atomic_file.h"
 #include "regal/core/error.h"
 #include "regal/experiment/config.h"
 #include "regal/experiment/supervised_jobs.h"
+#include "data/dataset_fixtures.h"
+#include "regal/rl/dqn.h"
 #include "support/test_support.h"
 #include "support/tiny_experiment.h"
 
@@ -99,6 +109,110 @@ TEST(Evaluate, ABudgetOfTheWholePoolLabelsEveryRegionWhenKDoesNotDivideIt) {
   ASSERT_TRUE(result["finished"].get<bool>());
   EXPECT_EQ(result["budget_regions"], 32);
   EXPECT_EQ(result["labelled_regions"].size(), 32u);
+}
+
+// A pretrained tiny net and the user's own images: three band images without
+// labels (24 regions of 16 x 16), with a request for them.
+struct SelectWorld {
+  testing::ScratchDir dir;
+  RunConfig config;
+  SelectRequest request;
+  explicit SelectWorld(const std::string& name)
+      : dir(name), config(load_run_config(testing::write_tiny_experiment(dir.path()))) {
+    run_pretrain(config, JobOverrides{});
+    testing::write_band_dataset(dir.path() / "mine", "mine", 3, 32, 64, 3, 9);
+    fs::remove_all(dir.path() / "mine" / "labels");
+    request.images = dir.path() / "mine" / "images";
+    request.out = dir.path() / "selected";
+  }
+};
+
+TEST(Select, ChoosesDistinctRegionsOfUnlabelledImagesAndAnotherRoundSkipsThem) {
+  SelectWorld world("select");
+  const auto& dir = world.dir;
+  const auto& config = world.config;
+  auto& request = world.request;
+  request.method = "entropy";
+  request.regions = 5;  // K = 2: steps of 2, 2 and 1
+  request.out = dir.path() / "round1";
+  const auto first = run_select(config, request);
+  ASSERT_EQ(first["regions"].size(), 5u);
+  std::set<std::tuple<std::string, int64_t, int64_t>> chosen;
+  for (const auto& region : first["regions"]) {
+    const int64_t x = region["x"], y = region["y"];
+    EXPECT_TRUE(x % 16 == 0 && y % 16 == 0 && x + 16 <= 64 && y + 16 <= 32) << region.dump();
+    chosen.insert({region["image"].get<std::string>(), x, y});
+  }
+  EXPECT_EQ(chosen.size(), 5u);  // distinct
+  EXPECT_EQ(first["regions"].back()["step"], 2);
+  EXPECT_EQ(nlohmann::json::parse(read_file(request.out / "selection.json")), first);
+  const std::string csv = read_file(request.out / "selection.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6);  // header and five regions
+  EXPECT_EQ(csv.rfind("image,x,y,height,width,step\n", 0), 0u);
+  // One overlay per image holding a chosen region: the image with the regions outlined.
+  std::set<std::string> images_used;
+  for (const auto& [image, x, y] : chosen) images_used.insert(fs::path(image).stem().string() + ".png");
+  std::set<std::string> overlays;
+  for (const auto& entry : fs::directory_iterator(request.out / "overlays")) {
+    overlays.insert(entry.path().filename().string());
+    const cv::Mat overlay = cv::imread(entry.path().string(), cv::IMREAD_COLOR);
+    EXPECT_EQ(overlay.size(), cv::Size(64, 32)) << entry.path();
+  }
+  EXPECT_EQ(overlays, images_used);
+
+  // The same seed chooses the same regions.
+  request.out = dir.path() / "again";
+  EXPECT_EQ(run_select(config, request)["regions"], first["regions"]);
+
+  // The next round never offers what the first chose.
+  request.exclude = dir.path() / "round1" / "selection.json";
+  request.regions = 10;
+  request.out = dir.path() / "round2";
+  const auto second = run_select(config, request);
+  ASSERT_EQ(second["regions"].size(), 10u);
+  for (const auto& region : second["regions"]) {
+    EXPECT_EQ(chosen.count({region["image"].get<std::string>(), region["x"].get<int64_t>(),
+                            region["y"].get<int64_t>()}),
+              0u)
+        << region.dump();
+  }
+  // 24 regions, 5 excluded: 20 cannot be chosen, and nothing is written.
+  request.regions = 20;
+  request.out = dir.path() / "round3";
+  EXPECT_CONTAINS(testing::error_message([&] { run_select(config, request); }), "only 19 regions");
+  EXPECT_FALSE(fs::exists(dir.path() / "round3"));
+}
+
+TEST(Select, AppliesATrainedQueryNetwork) {
+  SelectWorld world("select-policy");
+  const auto& dir = world.dir;
+  const auto& config = world.config;
+  auto& request = world.request;
+  // A query network for the tiny state set (D_S: 2 images of 8 regions), as train-policy saves one.
+  torch::manual_seed(3);
+  const rl::DqnTrainer policy(loop::query_net_options(3, 16), rl::DqnOptions());
+  policy.save(dir.path() / "policy.pt");
+
+  request.policy = dir.path() / "policy.pt";
+  request.regions = 4;
+  const auto selection = run_select(config, request);
+  EXPECT_EQ(selection["method"], "ralis");
+  EXPECT_EQ(selection["regions"].size(), 4u);
+  EXPECT_EQ(selection["policy"], (dir.path() / "policy.pt").string());
+
+  request.policy = dir.path() / "missing.pt";
+  EXPECT_CONTAINS(testing::error_message([&] { run_select(config, request); }), "missing.pt");
+}
+
+TEST(Select, ImagesOfAnotherSizeAreNamedBeforeAnythingIsChosen) {
+  SelectWorld world("select-sizes");
+  auto& request = world.request;
+  request.method = "random";
+  ASSERT_TRUE(cv::imwrite((request.images / "wide.png").string(), cv::Mat(32, 96, CV_8UC3, cv::Scalar(1, 2, 3))));
+  const std::string message = testing::error_message([&] { run_select(world.config, request); });
+  EXPECT_CONTAINS(message, "wide.png");
+  EXPECT_CONTAINS(message, "96 x 32");
+  EXPECT_FALSE(fs::exists(request.out));
 }
 
 }  // namespace

@@ -118,6 +118,10 @@ Sample Dataset::load(size_t index) const {
   cv::Mat image;
   cv::cvtColor(decode(sample_files.image, cv::IMREAD_COLOR, "image"), image, cv::COLOR_BGR2RGB);
 
+  // An image without labels (regions to choose for annotation): every pixel is unknown.
+  if (sample_files.label.empty()) {
+    return {sample_files.id, image, cv::Mat(image.rows, image.cols, CV_8UC1, cv::Scalar(info_.ignore_index))};
+  }
   // UNCHANGED: label ids must reach the map as stored, never colour-converted.
   cv::Mat raw_label = decode(sample_files.label, cv::IMREAD_UNCHANGED, "label");
   // imread expands palette-indexed PNGs to BGR; the colour table gives the ids

@@ -33,7 +33,7 @@ struct DatasetInfo {
 struct SampleFiles {
   std::string id;
   std::filesystem::path image;
-  std::filesystem::path label;
+  std::filesystem::path label;  // empty: an unlabelled image (every pixel ignore_index)
 };
 
 struct Sample {

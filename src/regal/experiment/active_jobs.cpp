@@ -1,20 +1,29 @@
 #include "regal/experiment/active_jobs.h"
 
+#include <map>
+#include <set>
+
 #include <fmt/format.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "regal/core/atomic_file.h"
 #include "regal/core/device.h"
 #include "regal/core/error.h"
+#include "regal/core/json_file.h"
 #include "regal/core/progress.h"
+#include "regal/data/image_folder.h"
 #include "regal/data/sample_store.h"
 #include "regal/experiment/experiment_plan.h"
 #include "regal/experiment/role_split_file.h"
 #include "regal/experiment/run_data_record.h"
 #include "regal/experiment/supervised_jobs.h"
+#include "regal/loop/region_selection.h"
 #include "regal/metrics/iou.h"
 #include "regal/nn/fpn.h"
+#include "regal/train/checkpoint.h"
 
 namespace regal::experiment {
 
@@ -214,6 +223,175 @@ nlohmann::json run_evaluate(const RunConfig& config_in, const TargetSplits& spli
   spdlog::info("device: {}", describe_device(device));
   const loop::EvaluationData data{splits.d_v.get(), splits.d_s.get(), splits.d_r.get(), splits.val.get()};
   return loop::run_evaluation(net, data, device, options, job);
+}
+
+namespace {
+
+// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180):
+// the image column holds the user's file names.
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+// The regions of an earlier selection.json on these images and this grid.
+std::vector<al::Region> excluded_regions(const fs::path& file, const data::SampleStore& images,
+                                         al::RegionSize region) {
+  const auto earlier = read_json_file(file);
+  std::map<std::string, int64_t> index_of;
+  for (size_t i = 0; i < images.size(); ++i) index_of[images.dataset().files(i).id] = static_cast<int64_t>(i);
+  std::vector<al::Region> regions;
+  try {
+    const auto size = earlier.at("region");
+    REGAL_CHECK(size.at(0).get<int64_t>() == region.height && size.at(1).get<int64_t>() == region.width, file,
+                ": its regions are ", size.dump(), " (h, w), this selection's [", region.height, ", ", region.width,
+                "]");
+    for (const auto& entry : earlier.at("regions")) {
+      const auto name = entry.at("image").get<std::string>();
+      const auto image = index_of.find(name);
+      REGAL_CHECK(image != index_of.end(), file, ": image '", name, "' is not among the images to select from");
+      regions.push_back({image->second, entry.at("x").get<int64_t>(), entry.at("y").get<int64_t>()});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    REGAL_FAIL(file, ": not a selection.json of `regal select` (", e.what(), ")");
+  }
+  return regions;
+}
+
+// Every image with a chosen region, with those regions outlined.
+void write_overlays(const data::SampleStore& images, const std::vector<loop::SelectedRegion>& selected,
+                    al::RegionSize region, const fs::path& dir) {
+  std::map<int64_t, std::vector<al::Region>> by_image;
+  for (const auto& chosen : selected) by_image[chosen.region.image].push_back(chosen.region);
+  for (const auto& [image, regions] : by_image) {
+    const auto& files = images.dataset().files(static_cast<size_t>(image));
+    cv::Mat picture = cv::imread(files.image.string(), cv::IMREAD_COLOR);  // BGR, as imwrite expects
+    REGAL_CHECK(!picture.empty(), "cannot read ", files.image);
+    const int thickness = std::max(1, static_cast<int>(std::min(region.height, region.width) / 32));
+    for (const auto& r : regions) {
+      const cv::Rect box(static_cast<int>(r.x), static_cast<int>(r.y), static_cast<int>(region.width),
+                         static_cast<int>(region.height));
+      cv::rectangle(picture, box, cv::Scalar(0, 0, 0), thickness + 2);  // a dark rim keeps it visible on light images
+      cv::rectangle(picture, box, cv::Scalar(0, 255, 255), thickness);
+    }
+    const auto file = dir / (fs::path(files.id).stem().string() + ".png");
+    write_atomically_with(file, [&](const fs::path& temp) {
+      REGAL_CHECK(cv::imwrite(temp.string(), picture), "cannot write ", file);
+    });
+  }
+}
+
+}  // namespace
+
+nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& request) {
+  RunConfig config = config_in;
+  if (request.device) config.device = *request.device;
+  if (request.threads) config.threads = *request.threads;
+  if (request.seed) config.seed = *request.seed;
+  set_thread_count(config.threads);
+  // Everything that can be checked without the data, first.
+  const auto method = loop::parse_method(request.method, "--method");
+  const auto device = resolve_device(config.device);
+  const fs::path net_file = request.net ? *request.net : pretrained_checkpoint(config);
+  REGAL_CHECK(fs::exists(net_file), "segmentation net ", net_file, " does not exist");
+  std::optional<fs::path> policy_file;
+  if (method == loop::Method::kPolicy) {
+    policy_file = request.policy ? *request.policy : config.policy.out / "best_policy.pt";
+    REGAL_CHECK(fs::exists(*policy_file), "policy ", *policy_file, " does not exist; run `regal train-policy --config ",
+                config.file.string(), "` first or pass --policy FILE");
+  }
+  const int64_t wanted = request.regions ? *request.regions : config.evaluate.groups;
+  REGAL_CHECK(wanted >= 1, "--regions must be >= 1, got ", wanted);
+
+  // The classes and the state set come from the config's target data.
+  ensure_scenes(config);
+  ensure_role_splits(config);
+  const auto d_s = open_store(config, "d_s");
+  const auto& info = d_s->dataset().info();
+  const data::SampleStore images(data::open_image_folder(request.images, info), false);
+  spdlog::info("select: {} images in {}", images.size(), request.images.string());
+  // One grid covers every image, so they must share a size: checked on all of
+  // them now (a user's folder often mixes sizes) rather than deep inside a step.
+  const std::vector<int64_t> first_size = images.get(0).image.sizes().vec();  // [3, H, W]
+  for (size_t i = 1; i < images.size(); ++i) {
+    const std::vector<int64_t> size = images.get(i).image.sizes().vec();
+    REGAL_CHECK(size == first_size, "select: ", images.dataset().files(i).image, " is ", size[2], " x ", size[1],
+                " pixels but ", images.dataset().files(0).image, " is ", first_size[2], " x ", first_size[1],
+                "; every image must have one size (resize or crop them first)");
+  }
+  const auto region = config.policy.options.region();
+  const auto options = config.evaluate.options_for(method, config.policy);
+
+  auto net = make_net(config, info.num_classes());
+  train::load_checkpoint(net_file, *net, nullptr);
+  net->to(device);
+  net->eval();
+  std::unique_ptr<rl::DqnTrainer> dqn;
+  if (policy_file) {
+    const auto [height, width] = loop::image_size_of(*d_s);
+    const al::RegionGrid grid(height, width, region);
+    dqn = std::make_unique<rl::DqnTrainer>(
+        loop::query_net_options(info.num_classes(), static_cast<int64_t>(d_s->size()) * grid.regions_per_image()),
+        rl::DqnOptions(), device);
+    dqn->load(*policy_file);
+  }
+  loop::AcquisitionContext context;
+  context.net = net;
+  context.pool_images = &images;
+  context.state_set = d_s.get();
+  context.policy = dqn.get();
+  context.device = device;
+  context.region = region;
+  context.bald_passes = options.bald_passes();
+  context.eval_batch_size = options.eval_batch_size();
+  const std::vector<al::Region> excluded =
+      request.exclude ? excluded_regions(*request.exclude, images, region) : std::vector<al::Region>{};
+  const auto selected = loop::select_regions(context,
+                                             loop::SelectionOptions()
+                                                 .method(method)
+                                                 .regions(wanted)
+                                                 .groups(options.groups())
+                                                 .per_group(options.per_group())
+                                                 .seed(config.seed),
+                                             excluded);
+
+  nlohmann::json rows = nlohmann::json::array();
+  std::string csv = "image,x,y,height,width,step\n";
+  for (const auto& chosen : selected) {
+    const auto& name = images.dataset().files(static_cast<size_t>(chosen.region.image)).id;
+    rows.push_back({{"image", name},
+                    {"x", chosen.region.x},
+                    {"y", chosen.region.y},
+                    {"height", region.height},
+                    {"width", region.width},
+                    {"step", chosen.step}});
+    csv += fmt::format("{},{},{},{},{},{}\n", csv_field(name), chosen.region.x, chosen.region.y, region.height,
+                       region.width, chosen.step);
+  }
+  const nlohmann::json selection = {{"method", loop::to_string(method)},
+                                    {"images", request.images.string()},
+                                    {"net", net_file.string()},
+                                    {"policy", policy_file ? nlohmann::json(policy_file->string()) : nlohmann::json()},
+                                    {"excluded", request.exclude ? nlohmann::json(request.exclude->string())
+                                                                 : nlohmann::json()},
+                                    {"config", config.file.string()},
+                                    {"region", {region.height, region.width}},
+                                    {"groups", options.groups()},
+                                    {"per_group", options.per_group()},
+                                    {"seed", config.seed},
+                                    {"device", describe_device(device)},
+                                    {"regions", rows}};
+  write_overlays(images, selected, region, request.out / "overlays");
+  write_file_atomically(request.out / "selection.csv", csv);
+  write_file_atomically(request.out / "selection.json", selection.dump(2) + "\n");
+  std::set<int64_t> images_used;
+  for (const auto& chosen : selected) images_used.insert(chosen.region.image);
+  spdlog::info("select: {} regions of {} x {} in {} of {} images -> {} (selection.json, selection.csv, overlays/)",
+               selected.size(), region.height, region.width, images_used.size(), images.size(),
+               request.out.string());
+  return selection;
 }
 
 }  // namespace regal::experiment

@@ -1,8 +1,9 @@
 #pragma once
 // The active-learning jobs of the CLI, as library calls: `train-policy`
-// (the query network on D_T, ALGORITHM.md section 6) and `evaluate` (one
-// acquisition method on D_V, scored on val). Both start from the pretrain
-// run's best.pt.
+// (the query network on D_T, ALGORITHM.md section 6), `evaluate` (one
+// acquisition method on D_V, scored on val) and `select` (a trained policy or
+// a baseline applied to the user's own unlabelled images: which regions to
+// annotate). All start from the pretrain run's best.pt unless told otherwise.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -75,5 +76,31 @@ nlohmann::json run_evaluate(const RunConfig& config, const EvaluateRequest& requ
 // The same on splits already open; device and threads are the caller's
 // (request.device and request.threads are ignored).
 nlohmann::json run_evaluate(const RunConfig& config, const TargetSplits& splits, const EvaluateRequest& request);
+
+struct SelectRequest {
+  std::filesystem::path images;                 // a directory of unlabelled images (data/image_folder.h)
+  std::string method = "ralis";                 // random | entropy | bald | ralis
+  std::optional<std::filesystem::path> policy;  // ralis: default <policy.out>/best_policy.pt
+  std::optional<std::filesystem::path> net;     // segmentation checkpoint: default <pretrain.out>/best.pt
+  std::optional<int64_t> regions;               // how many to choose: default evaluate.groups (one step)
+  // An earlier round's selection.json: its regions are not chosen again.
+  std::optional<std::filesystem::path> exclude;
+  std::filesystem::path out = "runs/select";
+  std::optional<uint64_t> seed;
+  std::optional<std::string> device;
+  std::optional<int> threads;
+};
+
+// Chooses regions of request.images to annotate (loop/region_selection.h)
+// with the config's region size, K (evaluate.groups) and the method's N
+// (evaluate.per_group), the classes and state set D_S of the config's
+// target. Writes, atomically, <out>/selection.json (settings and regions:
+// image file, x, y, height, width, step), <out>/selection.csv (the same
+// rows) and <out>/overlays/<image>.png (each image with a region in it,
+// chosen regions outlined). Returns selection.json's contents.
+// throws: regal::Error (no images, images of different sizes or smaller than
+// a region, more regions asked than left, a missing net or policy, an
+// exclude file of other images or another region size).
+nlohmann::json run_select(const RunConfig& config, const SelectRequest& request);
 
 }  // namespace regal::experiment

@@ -94,4 +94,31 @@ std::vector<int64_t> pick_policy(rl::DqnTrainer& dqn, const at::Tensor& state, c
   return to_picks(al::pick_per_group(q.to(torch::kCPU), candidates.groups));
 }
 
+std::vector<int64_t> pick_regions(Method method, CandidateSet& candidates, const at::Tensor& labelled_fractions,
+                                  const AcquisitionContext& context, std::mt19937_64& rng) {
+  REGAL_CHECK(context.pool_images != nullptr, "acquisition: no images to pick regions of");
+  REGAL_CHECK(method == Method::kRandom || !context.net.is_empty(), "acquisition: no segmentation net");
+  nn::Fpn net = context.net;  // a handle to the same module
+  switch (method) {
+    case Method::kRandom:
+      return pick_random(candidates, rng);
+    case Method::kEntropy:
+      compute_region_features(candidates, net, *context.pool_images, context.device, context.eval_batch_size);
+      return pick_entropy(candidates);
+    case Method::kBald:
+      return pick_bald(candidates, net, *context.pool_images, context.device, context.bald_passes,
+                       context.eval_batch_size);
+    case Method::kPolicy: {
+      REGAL_CHECK(context.policy != nullptr && context.state_set != nullptr,
+                  "acquisition with the policy needs the query network and the state set");
+      compute_region_features(candidates, net, *context.pool_images, context.device, context.eval_batch_size);
+      compute_action_features(candidates, labelled_fractions);
+      const auto state = compute_state(net, *context.state_set, context.region, context.device,
+                                       context.eval_batch_size);  // [M, Fs]
+      return pick_policy(*context.policy, state, candidates);
+    }
+  }
+  REGAL_FAIL("acquisition: unknown method");
+}
+
 }  // namespace regal::loop

@@ -11,6 +11,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include "regal/al/region_grid.h"
 #include "regal/data/sample_store.h"
 #include "regal/loop/candidates.h"
 #include "regal/nn/fpn.h"
@@ -46,6 +47,26 @@ std::vector<int64_t> pick_bald(const CandidateSet& candidates, nn::Fpn& net, con
 // Greedy pick of the query network: argmax_n Q(state, A_k)[n] per group.
 // requires: state [M, Fs]; candidates.actions computed.
 std::vector<int64_t> pick_policy(rl::DqnTrainer& dqn, const at::Tensor& state, const CandidateSet& candidates);
+
+// What a method needs besides the candidates: the net, the images the
+// candidates come from, and for the policy the state set and query network.
+struct AcquisitionContext {
+  nn::Fpn net{nullptr};
+  const data::SampleStore* pool_images = nullptr;
+  const data::SampleStore* state_set = nullptr;  // policy only
+  rl::DqnTrainer* policy = nullptr;              // policy only
+  c10::Device device = c10::kCPU;
+  al::RegionSize region{128, 128};
+  int bald_passes = 20;
+  int eval_batch_size = 8;
+};
+
+// One pick per group with `method`, computing the features it needs (region
+// features; for the policy also the action features against
+// `labelled_fractions` [L, C+1] and the state of the state set).
+// requires: the context fields the method uses. throws: regal::Error.
+std::vector<int64_t> pick_regions(Method method, CandidateSet& candidates, const at::Tensor& labelled_fractions,
+                                  const AcquisitionContext& context, std::mt19937_64& rng);
 
 // Converts a [K] int64 tensor of picks to a vector.
 std::vector<int64_t> to_picks(const at::Tensor& picks);

@@ -123,6 +123,15 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
         rl::DqnOptions(), device);
     dqn->load(*job.policy);
   }
+  AcquisitionContext acquisition;
+  acquisition.net = trainer.net();  // the module the trainer trains, not a copy
+  acquisition.pool_images = data.d_v;
+  acquisition.state_set = data.d_s;
+  acquisition.policy = dqn.get();
+  acquisition.device = device;
+  acquisition.region = options.region();
+  acquisition.bald_passes = options.bald_passes();
+  acquisition.eval_batch_size = options.eval_batch_size();
 
   const auto start = Clock::now();
   const int64_t steps = (budget + options.groups() - 1) / options.groups();
@@ -228,28 +237,7 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
     const int64_t per_group = std::min(options.per_group(), pool.unlabelled_count() / groups);
     auto candidates = draw_candidates(pool, groups, per_group, rng);
     torch::manual_seed(options.seed() * 1000003ULL + static_cast<uint64_t>(step));
-    std::vector<int64_t> picks;
-    switch (method) {
-      case Method::kRandom:
-        picks = pick_random(candidates, rng);
-        break;
-      case Method::kEntropy:
-        compute_region_features(candidates, trainer.net(), *data.d_v, device, options.eval_batch_size());
-        picks = pick_entropy(candidates);
-        break;
-      case Method::kBald:
-        picks = pick_bald(candidates, trainer.net(), *data.d_v, device, options.bald_passes(),
-                          options.eval_batch_size());
-        break;
-      case Method::kPolicy: {
-        compute_region_features(candidates, trainer.net(), *data.d_v, device, options.eval_batch_size());
-        compute_action_features(candidates, fractions);
-        const auto state =
-            compute_state(trainer.net(), *data.d_s, options.region(), device, options.eval_batch_size());
-        picks = pick_policy(*dqn, state, candidates);
-        break;
-      }
-    }
+    const auto picks = pick_regions(method, candidates, fractions, acquisition, rng);
     std::vector<al::Region> labelled_now;
     for (int64_t k = 0; k < candidates.groups && pool.labelled_count() < budget; ++k) {
       const auto& region = candidates.at(k, picks[static_cast<size_t>(k)]);
