@@ -151,7 +151,7 @@ TEST(Select, ChoosesDistinctRegionsOfUnlabelledImagesAndAnotherRoundSkipsThem) {
   EXPECT_EQ(csv.rfind("image,x,y,height,width,step\n", 0), 0u);
   // One overlay per image holding a chosen region: the image with the regions outlined.
   std::set<std::string> images_used;
-  for (const auto& [image, x, y] : chosen) images_used.insert(fs::path(image).stem().string() + ".png");
+  for (const auto& [image, x, y] : chosen) images_used.insert(image + ".png");
   std::set<std::string> overlays;
   for (const auto& entry : fs::directory_iterator(request.out / "overlays")) {
     overlays.insert(entry.path().filename().string());
@@ -176,11 +176,23 @@ TEST(Select, ChoosesDistinctRegionsOfUnlabelledImagesAndAnotherRoundSkipsThem) {
               0u)
         << region.dump();
   }
-  // 24 regions, 5 excluded: 20 cannot be chosen, and nothing is written.
-  request.regions = 20;
+  for (const auto& region : second["regions"]) {
+    chosen.insert({region["image"].get<std::string>(), region["x"].get<int64_t>(), region["y"].get<int64_t>()});
+  }
+  // Excluding round 2 excludes round 1 too: of 24 regions 15 are ruled out, so
+  // 10 cannot be chosen, and nothing is written.
+  request.exclude = dir.path() / "round2" / "selection.json";
   request.out = dir.path() / "round3";
-  EXPECT_CONTAINS(testing::error_message([&] { run_select(config, request); }), "only 19 regions");
+  EXPECT_CONTAINS(testing::error_message([&] { run_select(config, request); }), "only 9 regions");
   EXPECT_FALSE(fs::exists(dir.path() / "round3"));
+  request.regions = 9;
+  const auto third = run_select(config, request);
+  for (const auto& region : third["regions"]) {
+    chosen.insert({region["image"].get<std::string>(), region["x"].get<int64_t>(), region["y"].get<int64_t>()});
+  }
+  EXPECT_EQ(chosen.size(), 24u);  // three rounds, every region once
+  // A round's record is never overwritten.
+  EXPECT_CONTAINS(testing::error_message([&] { run_select(config, request); }), "already holds a selection");
 }
 
 TEST(Select, AppliesATrainedQueryNetwork) {
@@ -201,6 +213,7 @@ TEST(Select, AppliesATrainedQueryNetwork) {
   EXPECT_EQ(selection["policy"], (dir.path() / "policy.pt").string());
 
   request.policy = dir.path() / "missing.pt";
+  request.out = dir.path() / "next";
   EXPECT_CONTAINS(testing::error_message([&] { run_select(config, request); }), "missing.pt");
 }
 

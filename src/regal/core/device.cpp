@@ -29,16 +29,14 @@ c10::Device resolve_device(const std::string& name) {
   }
   REGAL_CHECK(torch::cuda::is_available(), "device '", name,
               "': this LibTorch build has no usable CUDA device; use --device cpu");
-  c10::Device device(c10::kCUDA);
-  try {
-    device = c10::Device(name);
-  } catch (const c10::Error&) {  // an index beyond c10's DeviceIndex
-    REGAL_FAIL("device '", name, "': expected cuda or cuda:N with a valid N");
-  }
+  if (name == "cuda") return c10::Device(c10::kCUDA);
+  // N is read here, not by c10: its DeviceIndex is 8 bits in LibTorch 1.13,
+  // so "cuda:200" would wrap to a negative index.
+  const int64_t index = std::stoll(name.substr(5));  // check_device_name: 1 to 4 digits
   const auto count = static_cast<int64_t>(torch::cuda::device_count());
-  REGAL_CHECK(!device.has_index() || device.index() < count, "device '", name, "': this machine has ", count,
-              " CUDA device(s), cuda:0 to cuda:", count - 1);
-  return device;
+  REGAL_CHECK(index < count, "device '", name, "': this machine has ", count, " CUDA device(s), cuda:0 to cuda:",
+              count - 1);
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
 void set_thread_count(int threads) {

@@ -2,9 +2,12 @@
 // FNV-1a, 64 bits (http://www.isthe.com/chongo/tech/comp/fnv/): the stable,
 // platform-independent hash behind dataset fingerprints and cache keys.
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include <fmt/format.h>
+
+#include "regal/core/atomic_file.h"
 
 namespace regal {
 
@@ -32,5 +35,13 @@ class Fnv1a64 {
   static constexpr uint64_t kPrime = 1099511628211ULL;
   uint64_t hash_ = kOffsetBasis;
 };
+
+// The hash of a file's bytes, 16 hex digits: which checkpoint a run started
+// from (tens of MB: well under a second). throws: regal::Error when unreadable.
+inline std::string file_digest(const std::filesystem::path& file) {
+  Fnv1a64 hash;
+  hash.add_string(read_file(file));
+  return hash.hex();
+}
 
 }  // namespace regal

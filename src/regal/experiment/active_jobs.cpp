@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
@@ -118,7 +119,7 @@ loop::PolicyTrainingResult run_train_policy(const RunConfig& config_in, const Po
                   {run_split(config, "d_t", *d_t), run_split(config, "d_s", *d_s), run_split(config, "d_r", *d_r)},
                   overrides.resume);
   // Before meta.json is rewritten: a resumed run must keep the options it was started with.
-  if (overrides.resume) loop::check_policy_checkpoint(out, options);
+  if (overrides.resume) loop::check_policy_checkpoint(out, options, pretrained);
   if (!overrides.resume) write_file_atomically(out / "config.yaml", read_file(config.file));
   const nlohmann::json meta = {{"config", config.file.string()},
                                {"dataset", info.name},
@@ -236,29 +237,54 @@ std::string csv_field(const std::string& text) {
   return quoted + "\"";
 }
 
-// The regions of an earlier selection.json on these images and this grid.
+// The regions an earlier selection.json rules out on these images and this
+// grid: those it chose and those it had ruled out itself, so that excluding
+// the last round excludes every round before it. Regions of images no longer
+// among the images are skipped (they cannot be offered); a duplicate counts once.
 std::vector<al::Region> excluded_regions(const fs::path& file, const data::SampleStore& images,
                                          al::RegionSize region) {
   const auto earlier = read_json_file(file);
   std::map<std::string, int64_t> index_of;
   for (size_t i = 0; i < images.size(); ++i) index_of[images.dataset().files(i).id] = static_cast<int64_t>(i);
+  const auto [height, width] = loop::image_size_of(images);
+  std::set<std::tuple<int64_t, int64_t, int64_t>> seen;
   std::vector<al::Region> regions;
+  int64_t elsewhere = 0;
   try {
-    const auto size = earlier.at("region");
+    const auto& size = earlier.at("region");
     REGAL_CHECK(size.at(0).get<int64_t>() == region.height && size.at(1).get<int64_t>() == region.width, file,
                 ": its regions are ", size.dump(), " (h, w), this selection's [", region.height, ", ", region.width,
                 "]");
-    for (const auto& entry : earlier.at("regions")) {
-      const auto name = entry.at("image").get<std::string>();
-      const auto image = index_of.find(name);
-      REGAL_CHECK(image != index_of.end(), file, ": image '", name, "' is not among the images to select from");
-      regions.push_back({image->second, entry.at("x").get<int64_t>(), entry.at("y").get<int64_t>()});
+    for (const char* key : {"regions", "excluded_regions"}) {
+      if (!earlier.contains(key)) continue;
+      for (const auto& entry : earlier.at(key)) {
+        const auto name = entry.at("image").get<std::string>();
+        const auto image = index_of.find(name);
+        if (image == index_of.end()) {
+          ++elsewhere;
+          continue;
+        }
+        const int64_t x = entry.at("x").get<int64_t>(), y = entry.at("y").get<int64_t>();
+        REGAL_CHECK(x >= 0 && y >= 0 && x % region.width == 0 && y % region.height == 0 && x + region.width <= width &&
+                        y + region.height <= height,
+                    file, ": region (", x, ", ", y, ") of image '", name, "' is not on the ", region.height, " x ",
+                    region.width, " grid of these ", height, " x ", width, " images");
+        if (seen.insert({image->second, x, y}).second) regions.push_back({image->second, x, y});
+      }
     }
   } catch (const nlohmann::json::exception& e) {
     REGAL_FAIL(file, ": not a selection.json of `regal select` (", e.what(), ")");
   }
+  if (elsewhere > 0) {
+    spdlog::warn("select: {} regions of {} are in images that are not in this directory; skipped", elsewhere,
+                 file.string());
+  }
   return regions;
 }
+
+// The overlay of one image: its file name with ".png" appended, so that
+// "a.png" and "a.jpg" get two overlays.
+fs::path overlay_file(const fs::path& dir, const std::string& image_name) { return dir / (image_name + ".png"); }
 
 // Every image with a chosen region, with those regions outlined.
 void write_overlays(const data::SampleStore& images, const std::vector<loop::SelectedRegion>& selected,
@@ -276,11 +302,15 @@ void write_overlays(const data::SampleStore& images, const std::vector<loop::Sel
       cv::rectangle(picture, box, cv::Scalar(0, 0, 0), thickness + 2);  // a dark rim keeps it visible on light images
       cv::rectangle(picture, box, cv::Scalar(0, 255, 255), thickness);
     }
-    const auto file = dir / (fs::path(files.id).stem().string() + ".png");
+    const auto file = overlay_file(dir, files.id);
     write_atomically_with(file, [&](const fs::path& temp) {
       REGAL_CHECK(cv::imwrite(temp.string(), picture), "cannot write ", file);
     });
   }
+}
+
+nlohmann::json region_json(const std::string& image, const al::Region& region, al::RegionSize size) {
+  return {{"image", image}, {"x", region.x}, {"y", region.y}, {"height", size.height}, {"width", size.width}};
 }
 
 }  // namespace
@@ -294,8 +324,14 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
   // Everything that can be checked without the data, first.
   const auto method = loop::parse_method(request.method, "--method");
   const auto device = resolve_device(config.device);
-  const fs::path net_file = request.net ? *request.net : pretrained_checkpoint(config);
-  REGAL_CHECK(fs::exists(net_file), "segmentation net ", net_file, " does not exist");
+  // An earlier round's record is never overwritten (the next round excludes it).
+  REGAL_CHECK(!fs::exists(request.out / "selection.json"), request.out,
+              " already holds a selection; choose another --out, or remove it");
+  std::optional<fs::path> net_file;  // random picks need no net
+  if (method != loop::Method::kRandom) {
+    net_file = request.net ? *request.net : pretrained_checkpoint(config);
+    REGAL_CHECK(fs::exists(*net_file), "segmentation net ", *net_file, " does not exist");
+  }
   std::optional<fs::path> policy_file;
   if (method == loop::Method::kPolicy) {
     policy_file = request.policy ? *request.policy : config.policy.out / "best_policy.pt";
@@ -323,11 +359,16 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
   }
   const auto region = config.policy.options.region();
   const auto options = config.evaluate.options_for(method, config.policy);
+  const std::vector<al::Region> excluded =
+      request.exclude ? excluded_regions(*request.exclude, images, region) : std::vector<al::Region>{};
 
-  auto net = make_net(config, info.num_classes());
-  train::load_checkpoint(net_file, *net, nullptr);
-  net->to(device);
-  net->eval();
+  nn::Fpn net{nullptr};
+  if (net_file) {
+    net = make_net(config, info.num_classes());
+    train::load_checkpoint(*net_file, *net, nullptr);
+    net->to(device);
+    net->eval();
+  }
   std::unique_ptr<rl::DqnTrainer> dqn;
   if (policy_file) {
     const auto [height, width] = loop::image_size_of(*d_s);
@@ -346,8 +387,6 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
   context.region = region;
   context.bald_passes = options.bald_passes();
   context.eval_batch_size = options.eval_batch_size();
-  const std::vector<al::Region> excluded =
-      request.exclude ? excluded_regions(*request.exclude, images, region) : std::vector<al::Region>{};
   const auto selected = loop::select_regions(context,
                                              loop::SelectionOptions()
                                                  .method(method)
@@ -357,35 +396,39 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
                                                  .seed(config.seed),
                                              excluded);
 
+  const auto name_of = [&](int64_t image) { return images.dataset().files(static_cast<size_t>(image)).id; };
   nlohmann::json rows = nlohmann::json::array();
   std::string csv = "image,x,y,height,width,step\n";
   for (const auto& chosen : selected) {
-    const auto& name = images.dataset().files(static_cast<size_t>(chosen.region.image)).id;
-    rows.push_back({{"image", name},
-                    {"x", chosen.region.x},
-                    {"y", chosen.region.y},
-                    {"height", region.height},
-                    {"width", region.width},
-                    {"step", chosen.step}});
-    csv += fmt::format("{},{},{},{},{},{}\n", csv_field(name), chosen.region.x, chosen.region.y, region.height,
-                       region.width, chosen.step);
+    auto row = region_json(name_of(chosen.region.image), chosen.region, region);
+    row["step"] = chosen.step;
+    rows.push_back(row);
+    csv += fmt::format("{},{},{},{},{},{}\n", csv_field(name_of(chosen.region.image)), chosen.region.x,
+                       chosen.region.y, region.height, region.width, chosen.step);
   }
-  const nlohmann::json selection = {{"method", loop::to_string(method)},
-                                    {"images", request.images.string()},
-                                    {"net", net_file.string()},
-                                    {"policy", policy_file ? nlohmann::json(policy_file->string()) : nlohmann::json()},
-                                    {"excluded", request.exclude ? nlohmann::json(request.exclude->string())
-                                                                 : nlohmann::json()},
-                                    {"config", config.file.string()},
-                                    {"region", {region.height, region.width}},
-                                    {"groups", options.groups()},
-                                    {"per_group", options.per_group()},
-                                    {"seed", config.seed},
-                                    {"device", describe_device(device)},
-                                    {"regions", rows}};
+  nlohmann::json ruled_out = nlohmann::json::array();
+  for (const auto& r : excluded) ruled_out.push_back(region_json(name_of(r.image), r, region));
+  const nlohmann::json selection = {
+      {"method", loop::to_string(method)},
+      {"images", request.images.string()},
+      {"net", net_file ? nlohmann::json(net_file->string()) : nlohmann::json()},
+      {"policy", policy_file ? nlohmann::json(policy_file->string()) : nlohmann::json()},
+      {"excluded", request.exclude ? nlohmann::json(request.exclude->string()) : nlohmann::json()},
+      {"config", config.file.string()},
+      {"region", {region.height, region.width}},
+      {"groups", options.groups()},
+      {"per_group", options.per_group()},
+      {"seed", config.seed},
+      {"device", describe_device(device)},
+      {"regions", rows},
+      {"excluded_regions", ruled_out}};
+  // Every text first (a file name that is not UTF-8 is replaced, not thrown
+  // on halfway), then the files, the record last.
+  const std::string selection_text =
+      selection.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   write_overlays(images, selected, region, request.out / "overlays");
   write_file_atomically(request.out / "selection.csv", csv);
-  write_file_atomically(request.out / "selection.json", selection.dump(2) + "\n");
+  write_file_atomically(request.out / "selection.json", selection_text);
   std::set<int64_t> images_used;
   for (const auto& chosen : selected) images_used.insert(chosen.region.image);
   spdlog::info("select: {} regions of {} x {} in {} of {} images -> {} (selection.json, selection.csv, overlays/)",

@@ -28,13 +28,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// FNV-1a of a file's bytes (a checkpoint of tens of MB: well under a second).
-std::string content_digest(const std::filesystem::path& file) {
-  Fnv1a64 hash;
-  hash.add_string(read_file(file));
-  return hash.hex();
-}
-
 nlohmann::json number_or_null(double value) {
   return std::isnan(value) ? nlohmann::json(nullptr) : nlohmann::json(value);
 }
@@ -167,10 +160,10 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
       {"region", {options.region().height, options.region().width}},
       {"groups", options.groups()},
       {"per_group", options.per_group()},
-      {"bald_passes", options.bald_passes()},
+      {"bald_passes", method == Method::kBald ? nlohmann::json(options.bald_passes()) : nlohmann::json()},
       {"segmentation", options_json(options.segmentation())},
-      {"pretrained", content_digest(job.pretrained)},
-      {"policy", job.policy ? nlohmann::json(content_digest(*job.policy)) : nlohmann::json(nullptr)}};
+      {"pretrained", file_digest(job.pretrained)},
+      {"policy", job.policy ? nlohmann::json(file_digest(*job.policy)) : nlohmann::json(nullptr)}};
   int64_t saved_step = -1;
   double seconds_before = 0.0;  // of the invocations before a continued one
   if (!job.checkpoint_dir.empty() && std::filesystem::exists(progress_file)) {

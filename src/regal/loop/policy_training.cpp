@@ -13,6 +13,7 @@
 #include "regal/core/atomic_file.h"
 #include "regal/core/csv_table.h"
 #include "regal/core/error.h"
+#include "regal/core/fnv_hash.h"
 #include "regal/core/json_file.h"
 #include "regal/core/progress.h"
 #include "regal/loop/acquisition.h"
@@ -65,9 +66,10 @@ struct Pending {
 // or budget would read the saved candidates and pool wrongly, another reward,
 // seed or training option would mix two trainings in one policy. The episode
 // count may grow, and the device and threads may change.
-nlohmann::json checkpoint_settings(const PolicyTrainingOptions& options) {
+nlohmann::json checkpoint_settings(const PolicyTrainingOptions& options, const std::string& pretrained_digest) {
   const auto& dqn = options.dqn();
-  return {{"region", {options.region().height, options.region().width}},
+  return {{"pretrained", pretrained_digest},
+          {"region", {options.region().height, options.region().width}},
           {"groups", options.groups()},
           {"per_group", options.per_group()},
           {"budget", options.budget().to_string()},
@@ -116,6 +118,7 @@ class PolicyRun {
         rng_(options.seed()) {
     REGAL_CHECK(options_.episodes() >= 1, "policy training: episodes must be >= 1, got ", options_.episodes());
     budget_ = check_policy_fits_pool(pool_.total_regions(), options_);
+    pretrained_digest_ = file_digest(job_.pretrained);
     REGAL_CHECK(job_.class_weights.defined() && job_.class_weights.numel() == num_classes_,
                 "policy training: expected ", num_classes_, " class weights");
   }
@@ -181,7 +184,7 @@ class PolicyRun {
       fs::create_directories(checkpoint_dir());
       return;
     }
-    check_policy_checkpoint(job_.out_dir, options_);
+    check_policy_checkpoint(job_.out_dir, options_, job_.pretrained);
     const auto meta = read_json_file(progress);
     const int64_t tag = meta.at("tag").get<int64_t>();
     counters_.episode = meta.at("episode").get<int>();
@@ -386,7 +389,7 @@ class PolicyRun {
     }
     steps_log_.save(job_.out_dir / "log.csv");
     episodes_log_.save(job_.out_dir / "episodes.csv");
-    const nlohmann::json progress = {{"settings", checkpoint_settings(options_)},
+    const nlohmann::json progress = {{"settings", checkpoint_settings(options_, pretrained_digest_)},
                                      {"tag", tag},
                                      {"episode", counters_.episode},
                                      {"episode_step", counters_.episode_step},
@@ -439,6 +442,7 @@ class PolicyRun {
   CsvTable episodes_log_;
   std::mt19937_64 rng_;
   int64_t budget_ = 0;
+  std::string pretrained_digest_;  // of job_.pretrained, recorded with every checkpoint
   Counters counters_;
   Pending pending_;
   at::Tensor fractions_;  // [L, C+1] ground-truth fractions of the regions labelled this episode
@@ -477,12 +481,13 @@ int64_t check_policy_fits_pool(int64_t pool_regions, const PolicyTrainingOptions
   return budget;
 }
 
-void check_policy_checkpoint(const fs::path& out_dir, const PolicyTrainingOptions& options) {
+void check_policy_checkpoint(const fs::path& out_dir, const PolicyTrainingOptions& options,
+                             const fs::path& pretrained) {
   const fs::path progress = out_dir / "checkpoint" / "progress.json";
   REGAL_CHECK(fs::exists(progress), "--resume: no checkpoint ", progress, " to continue from");
   const auto saved = read_json_file(progress);
   if (!saved.contains("settings")) return;  // written by an older regal, which did not record them
-  const auto now = checkpoint_settings(options);
+  const auto now = checkpoint_settings(options, file_digest(pretrained));
   for (const auto& [key, value] : now.items()) {
     const auto& before = saved.at("settings").contains(key) ? saved.at("settings").at(key) : nlohmann::json();
     REGAL_CHECK(before == value, out_dir, " holds a policy training with ", key, " ", before.dump(), ", not ",

@@ -90,11 +90,13 @@ PolicyTrainingResult train_policy(nn::Fpn net, const PolicyTrainingData& data, c
 int64_t check_policy_fits_pool(int64_t pool_regions, const PolicyTrainingOptions& options);
 
 // Checks that the policy-training checkpoint in `out_dir` was made with
-// these options (K, N, region, budget, reward, seed, DQN and segmentation
-// options; the episode count may differ), before anything of the run is
-// rewritten. Checkpoints of older regal versions record none and pass.
+// these options (K, N, region, budget, buffer capacity, reward, seed, DQN and
+// segmentation options; the episode count may differ) from the same
+// pretrained net (by content), before anything of the run is rewritten.
+// Checkpoints of older regal versions record none and pass.
 // throws: regal::Error when there is no checkpoint or an option differs, naming it.
-void check_policy_checkpoint(const std::filesystem::path& out_dir, const PolicyTrainingOptions& options);
+void check_policy_checkpoint(const std::filesystem::path& out_dir, const PolicyTrainingOptions& options,
+                             const std::filesystem::path& pretrained);
 
 // Options of the query net for a dataset: Fs = Fa = (C+1)+192, M = |D_S| x regions per image.
 rl::QueryNetOptions query_net_options(int64_t num_classes, int64_t state_rows);
