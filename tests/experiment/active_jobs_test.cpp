@@ -148,7 +148,10 @@ TEST(Select, ChoosesDistinctRegionsOfUnlabelledImagesAndAnotherRoundSkipsThem) {
   EXPECT_EQ(nlohmann::json::parse(read_file(request.out / "selection.json")), first);
   const std::string csv = read_file(request.out / "selection.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6);  // header and five regions
-  EXPECT_EQ(csv.rfind("image,x,y,height,width,step\n", 0), 0u);
+  EXPECT_EQ(csv.rfind("image,x,y,height,width,step,score\n", 0), 0u);
+  // Each region with the score that won its group: a mean pixel entropy, positive for a net that is unsure.
+  EXPECT_EQ(first["score"], "mean_entropy");
+  for (const auto& region : first["regions"]) EXPECT_GT(region["score"].get<double>(), 0.0) << region.dump();
   // One overlay per image holding a chosen region: the image with the regions outlined.
   std::set<std::string> images_used;
   for (const auto& [image, x, y] : chosen) images_used.insert(image + ".png");
@@ -209,6 +212,8 @@ TEST(Select, AppliesATrainedQueryNetwork) {
   request.regions = 4;
   const auto selection = run_select(config, request);
   EXPECT_EQ(selection["method"], "ralis");
+  EXPECT_EQ(selection["score"], "q");
+  for (const auto& region : selection["regions"]) EXPECT_TRUE(region["score"].is_number()) << region.dump();
   EXPECT_EQ(selection["regions"].size(), 4u);
   EXPECT_EQ(selection["policy"], (dir.path() / "policy.pt").string());
 

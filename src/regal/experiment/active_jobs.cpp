@@ -1,5 +1,6 @@
 #include "regal/experiment/active_jobs.h"
 
+#include <cmath>
 #include <map>
 #include <set>
 #include <tuple>
@@ -398,13 +399,16 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
 
   const auto name_of = [&](int64_t image) { return images.dataset().files(static_cast<size_t>(image)).id; };
   nlohmann::json rows = nlohmann::json::array();
-  std::string csv = "image,x,y,height,width,step\n";
+  std::string csv = "image,x,y,height,width,step,score\n";
   for (const auto& chosen : selected) {
     auto row = region_json(name_of(chosen.region.image), chosen.region, region);
     row["step"] = chosen.step;
+    const bool scored = !std::isnan(chosen.score);
+    row["score"] = scored ? nlohmann::json(chosen.score) : nlohmann::json();
     rows.push_back(row);
-    csv += fmt::format("{},{},{},{},{},{}\n", csv_field(name_of(chosen.region.image)), chosen.region.x,
-                       chosen.region.y, region.height, region.width, chosen.step);
+    csv += fmt::format("{},{},{},{},{},{},{}\n", csv_field(name_of(chosen.region.image)), chosen.region.x,
+                       chosen.region.y, region.height, region.width, chosen.step,
+                       scored ? fmt::format("{:.9g}", chosen.score) : std::string());
   }
   nlohmann::json ruled_out = nlohmann::json::array();
   for (const auto& r : excluded) ruled_out.push_back(region_json(name_of(r.image), r, region));
@@ -420,6 +424,7 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
       {"per_group", options.per_group()},
       {"seed", config.seed},
       {"device", describe_device(device)},
+      {"score", loop::score_name(method).empty() ? nlohmann::json() : nlohmann::json(loop::score_name(method))},
       {"regions", rows},
       {"excluded_regions", ruled_out}};
   // Every text first (a file name that is not UTF-8 is replaced, not thrown

@@ -1,6 +1,7 @@
 #include "regal/loop/acquisition.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <torch/torch.h>
 
@@ -94,20 +95,31 @@ std::vector<int64_t> pick_policy(rl::DqnTrainer& dqn, const at::Tensor& state, c
   return to_picks(al::pick_per_group(q.to(torch::kCPU), candidates.groups));
 }
 
-std::vector<int64_t> pick_regions(Method method, CandidateSet& candidates, const at::Tensor& labelled_fractions,
-                                  const AcquisitionContext& context, std::mt19937_64& rng) {
+GroupPicks pick_regions(Method method, CandidateSet& candidates, const at::Tensor& labelled_fractions,
+                        const AcquisitionContext& context, std::mt19937_64& rng) {
   REGAL_CHECK(context.pool_images != nullptr, "acquisition: no images to pick regions of");
   REGAL_CHECK(method == Method::kRandom || !context.net.is_empty(), "acquisition: no segmentation net");
   nn::Fpn net = context.net;  // a handle to the same module
+  GroupPicks picks;
+  if (method == Method::kRandom) {
+    picks.index = pick_random(candidates, rng);
+    picks.score.assign(picks.index.size(), std::nan(""));
+    return picks;
+  }
+  // The scores every candidate is ranked by within its group, [K * N] or [K, N]
+  // as pick_entropy, pick_bald and pick_policy rank them.
+  at::Tensor scores;
   switch (method) {
-    case Method::kRandom:
-      return pick_random(candidates, rng);
     case Method::kEntropy:
       compute_region_features(candidates, net, *context.pool_images, context.device, context.eval_batch_size);
-      return pick_entropy(candidates);
+      REGAL_CHECK(candidates.features.size() == candidates.groups * candidates.per_group,
+                  "entropy acquisition needs the region features of the candidates");
+      scores = candidates.features.mean_entropy;
+      break;
     case Method::kBald:
-      return pick_bald(candidates, net, *context.pool_images, context.device, context.bald_passes,
-                       context.eval_batch_size);
+      scores = bald_scores(candidates, net, *context.pool_images, context.device, context.bald_passes,
+                           context.eval_batch_size);
+      break;
     case Method::kPolicy: {
       REGAL_CHECK(context.policy != nullptr && context.state_set != nullptr,
                   "acquisition with the policy needs the query network and the state set");
@@ -115,10 +127,30 @@ std::vector<int64_t> pick_regions(Method method, CandidateSet& candidates, const
       compute_action_features(candidates, labelled_fractions);
       const auto state = compute_state(net, *context.state_set, context.region, context.device,
                                        context.eval_batch_size);  // [M, Fs]
-      return pick_policy(*context.policy, state, candidates);
+      scores = context.policy->policy_q(state.to(context.policy->device()),
+                                        candidates.actions.to(context.policy->device()))
+                   .to(torch::kCPU);  // [K, N]
+      break;
     }
+    case Method::kRandom:
+      break;
   }
-  REGAL_FAIL("acquisition: unknown method");
+  picks.index = to_picks(al::pick_per_group(scores, candidates.groups));
+  const auto table = scores.to(torch::kCPU, torch::kDouble).reshape({candidates.groups, candidates.per_group});  // [K, N]
+  for (size_t k = 0; k < picks.index.size(); ++k) {
+    picks.score.push_back(table[static_cast<int64_t>(k)][picks.index[k]].item<double>());
+  }
+  return picks;
+}
+
+std::string score_name(Method method) {
+  switch (method) {
+    case Method::kRandom: return "";
+    case Method::kEntropy: return "mean_entropy";
+    case Method::kBald: return "bald";
+    case Method::kPolicy: return "q";
+  }
+  return "";
 }
 
 }  // namespace regal::loop

@@ -61,12 +61,24 @@ struct AcquisitionContext {
   int eval_batch_size = 8;
 };
 
+// The picks of one step: an index per group, and the score that won it (Q
+// for the policy, mean pixel entropy, BALD score; NaN for random).
+struct GroupPicks {
+  std::vector<int64_t> index;  // [K]
+  std::vector<double> score;   // [K]
+};
+
 // One pick per group with `method`, computing the features it needs (region
 // features; for the policy also the action features against
-// `labelled_fractions` [L, C+1] and the state of the state set).
+// `labelled_fractions` [L, C+1] and the state of the state set). The picks
+// are those of pick_random / pick_entropy / pick_bald / pick_policy.
 // requires: the context fields the method uses. throws: regal::Error.
-std::vector<int64_t> pick_regions(Method method, CandidateSet& candidates, const at::Tensor& labelled_fractions,
-                                  const AcquisitionContext& context, std::mt19937_64& rng);
+GroupPicks pick_regions(Method method, CandidateSet& candidates, const at::Tensor& labelled_fractions,
+                        const AcquisitionContext& context, std::mt19937_64& rng);
+
+// What pick_regions' scores are for `method`: "q", "mean_entropy", "bald" or
+// "" (random).
+std::string score_name(Method method);
 
 // Converts a [K] int64 tensor of picks to a vector.
 std::vector<int64_t> to_picks(const at::Tensor& picks);

@@ -233,7 +233,7 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
     const auto picks = pick_regions(method, candidates, fractions, acquisition, rng);
     std::vector<al::Region> labelled_now;
     for (int64_t k = 0; k < candidates.groups && pool.labelled_count() < budget; ++k) {
-      const auto& region = candidates.at(k, picks[static_cast<size_t>(k)]);
+      const auto& region = candidates.at(k, picks.index[static_cast<size_t>(k)]);
       pool.label(region);
       labelled_now.push_back(region);
     }

@@ -43,9 +43,9 @@ std::vector<SelectedRegion> select_regions(const AcquisitionContext& context, co
     torch::manual_seed(options.seed() * 1000003ULL + static_cast<uint64_t>(step));
     const auto picks = pick_regions(options.method(), candidates, no_fractions, context, rng);
     for (int64_t k = 0; k < candidates.groups; ++k) {
-      const auto& region = candidates.at(k, picks[static_cast<size_t>(k)]);
+      const auto& region = candidates.at(k, picks.index[static_cast<size_t>(k)]);
       pool.label(region);
-      selected.push_back({region, step});
+      selected.push_back({region, step, picks.score[static_cast<size_t>(k)]});
     }
     progress.advance(1, fmt::format("{} of {} regions", selected.size(), options.regions()));
   }

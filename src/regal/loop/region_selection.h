@@ -32,6 +32,7 @@ struct SelectionOptions {
 struct SelectedRegion {
   al::Region region;  // image index into the selection's images, x, y
   int64_t step = 0;   // the step that chose it (0-based)
+  double score = 0.0;  // what won its group (score_name(method)); NaN for random
 };
 
 // Chooses options.regions() regions of context.pool_images, excluding
