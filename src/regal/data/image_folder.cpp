@@ -24,17 +24,22 @@ bool is_image_file(const fs::path& path) {
 
 }  // namespace
 
-Dataset open_image_folder(const fs::path& dir, const DatasetInfo& info) {
+std::vector<fs::path> image_files_in(const fs::path& dir) {
   REGAL_CHECK(fs::is_directory(dir), "images: ", dir, " is not a directory");
-  std::vector<SampleFiles> files;
+  std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.is_regular_file() && is_image_file(entry.path())) {
-      files.push_back({entry.path().filename().string(), entry.path(), fs::path()});
-    }
+    if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
   }
   REGAL_CHECK(!files.empty(), "images: ", dir, " holds no image file (png, jpg, jpeg, bmp, tif, tiff, webp)");
   // Directory order is unspecified: by name, a selection is reproducible.
-  std::sort(files.begin(), files.end(), [](const SampleFiles& a, const SampleFiles& b) { return a.id < b.id; });
+  std::sort(files.begin(), files.end(),
+            [](const fs::path& a, const fs::path& b) { return a.filename().string() < b.filename().string(); });
+  return files;
+}
+
+Dataset open_image_folder(const fs::path& dir, const DatasetInfo& info) {
+  std::vector<SampleFiles> files;
+  for (const auto& file : image_files_in(dir)) files.push_back({file.filename().string(), file, fs::path()});
   return Dataset(info, "images", std::move(files), LabelMap::identity(info.num_classes()));
 }
 

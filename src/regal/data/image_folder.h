@@ -6,14 +6,19 @@
 // `ignore_index` (data/dataset.h), so the images go through every code path
 // that takes a Dataset.
 #include <filesystem>
+#include <vector>
 
 #include "regal/data/dataset.h"
 
 namespace regal::data {
 
-// `info` gives the classes the images are segmented into (those of the net).
+// The image files directly in `dir`, by file name (nothing is decoded).
 // throws regal::Error naming the directory when it is missing or holds no
 // image file.
+std::vector<std::filesystem::path> image_files_in(const std::filesystem::path& dir);
+
+// `info` gives the classes the images are segmented into (those of the net).
+// throws as image_files_in.
 Dataset open_image_folder(const std::filesystem::path& dir, const DatasetInfo& info);
 
 }  // namespace regal::data

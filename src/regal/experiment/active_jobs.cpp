@@ -341,6 +341,7 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
   }
   const int64_t wanted = request.regions ? *request.regions : config.evaluate.groups;
   REGAL_CHECK(wanted >= 1, "--regions must be >= 1, got ", wanted);
+  data::image_files_in(request.images);  // a wrong directory is said before any scene is generated
 
   // The classes and the state set come from the config's target data.
   ensure_scenes(config);
