@@ -16,5 +16,6 @@ void add_evaluate(CLI::App& app);
 void add_experiment(CLI::App& app);
 void add_report(CLI::App& app);
 void add_select(CLI::App& app);
+void add_finetune(CLI::App& app);
 
 }  // namespace regal::app

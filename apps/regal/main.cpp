@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   regal::app::add_experiment(app);
   regal::app::add_report(app);
   regal::app::add_select(app);
+  regal::app::add_finetune(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

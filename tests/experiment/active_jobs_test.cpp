@@ -112,7 +112,8 @@ TEST(Evaluate, ABudgetOfTheWholePoolLabelsEveryRegionWhenKDoesNotDivideIt) {
 }
 
 // A pretrained tiny net and the user's own images: three band images without
-// labels (24 regions of 16 x 16), with a request for them.
+// labels (24 regions of 16 x 16), with a request for them; their annotations
+// are in <dir>/annotations.
 struct SelectWorld {
   testing::ScratchDir dir;
   RunConfig config;
@@ -121,7 +122,8 @@ struct SelectWorld {
       : dir(name), config(load_run_config(testing::write_tiny_experiment(dir.path()))) {
     run_pretrain(config, JobOverrides{});
     testing::write_band_dataset(dir.path() / "mine", "mine", 3, 32, 64, 3, 9);
-    fs::remove_all(dir.path() / "mine" / "labels");
+    // The annotations a person would make, away from the images.
+    fs::rename(dir.path() / "mine" / "labels", dir.path() / "annotations");
     request.images = dir.path() / "mine" / "images";
     request.out = dir.path() / "selected";
   }
@@ -220,6 +222,43 @@ TEST(Select, AppliesATrainedQueryNetwork) {
   request.policy = dir.path() / "missing.pt";
   request.out = dir.path() / "next";
   EXPECT_CONTAINS(testing::error_message([&] { run_select(config, request); }), "missing.pt");
+}
+
+TEST(Finetune, TrainsOnTheAnnotatedRegionsOfEveryRoundAndIsNeverWorseOnDR) {
+  SelectWorld world("finetune");
+  auto& request = world.request;
+  request.method = "entropy";
+  request.regions = 4;
+  request.out = world.dir.path() / "round1";
+  run_select(world.config, request);
+  request.exclude = world.dir.path() / "round1" / "selection.json";
+  request.out = world.dir.path() / "round2";
+  run_select(world.config, request);
+
+  FinetuneRequest finetune;
+  finetune.images = request.images;
+  finetune.labels = world.dir.path() / "annotations";
+  finetune.selection = world.dir.path() / "round2" / "selection.json";
+  finetune.out = world.dir.path() / "tuned";
+  const auto record = run_finetune(world.config, finetune);
+  EXPECT_EQ(record["annotated_regions"], 8);  // both rounds
+  EXPECT_GE(record["epochs"].get<int>(), 1);
+  EXPECT_GE(record["dr_miou_after"].get<double>(), record["dr_miou_before"].get<double>());
+  EXPECT_EQ(nlohmann::json::parse(read_file(finetune.out / "finetune.json")), record);
+
+  // The next round starts from the fine-tuned net.
+  request.net = finetune.out / "best.pt";
+  request.exclude = world.dir.path() / "round2" / "selection.json";
+  request.out = world.dir.path() / "round3";
+  EXPECT_EQ(run_select(world.config, request)["net"], (finetune.out / "best.pt").string());
+
+  // A missing annotation is named, and nothing is written.
+  fs::remove_all(finetune.labels);
+  fs::create_directories(finetune.labels);
+  finetune.out = world.dir.path() / "tuned-again";
+  const std::string message = testing::error_message([&] { run_finetune(world.config, finetune); });
+  EXPECT_CONTAINS(message, "no label file");
+  EXPECT_FALSE(fs::exists(finetune.out));
 }
 
 TEST(Select, ImagesOfAnotherSizeAreNamedBeforeAnythingIsChosen) {

@@ -23,6 +23,8 @@
 #include "regal/experiment/run_data_record.h"
 #include "regal/experiment/supervised_jobs.h"
 #include "regal/loop/region_selection.h"
+#include "regal/loop/region_training.h"
+#include "regal/loop/scoring.h"
 #include "regal/metrics/iou.h"
 #include "regal/nn/fpn.h"
 #include "regal/train/checkpoint.h"
@@ -310,6 +312,18 @@ void write_overlays(const data::SampleStore& images, const std::vector<loop::Sel
   }
 }
 
+// The config with the device, threads and seed a request of select or
+// finetune overrides, its thread count applied.
+template <typename Request>
+RunConfig with_overrides(const RunConfig& config_in, const Request& request) {
+  RunConfig config = config_in;
+  if (request.device) config.device = *request.device;
+  if (request.threads) config.threads = *request.threads;
+  if (request.seed) config.seed = *request.seed;
+  set_thread_count(config.threads);
+  return config;
+}
+
 nlohmann::json region_json(const std::string& image, const al::Region& region, al::RegionSize size) {
   return {{"image", image}, {"x", region.x}, {"y", region.y}, {"height", size.height}, {"width", size.width}};
 }
@@ -317,11 +331,7 @@ nlohmann::json region_json(const std::string& image, const al::Region& region, a
 }  // namespace
 
 nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& request) {
-  RunConfig config = config_in;
-  if (request.device) config.device = *request.device;
-  if (request.threads) config.threads = *request.threads;
-  if (request.seed) config.seed = *request.seed;
-  set_thread_count(config.threads);
+  RunConfig config = with_overrides(config_in, request);
   // Everything that can be checked without the data, first.
   const auto method = loop::parse_method(request.method, "--method");
   const auto device = resolve_device(config.device);
@@ -441,6 +451,90 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
                selected.size(), region.height, region.width, images_used.size(), images.size(),
                request.out.string());
   return selection;
+}
+
+nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& request) {
+  RunConfig config = with_overrides(config_in, request);
+  const auto device = resolve_device(config.device);
+  REGAL_CHECK(!fs::exists(request.out / "best.pt"), request.out,
+              " already holds a fine-tuned net; choose another --out, or remove it");
+  const fs::path net_file = request.net ? *request.net : pretrained_checkpoint(config);
+  REGAL_CHECK(fs::exists(net_file), "segmentation net ", net_file, " does not exist");
+  REGAL_CHECK(fs::is_directory(request.labels), "labels: ", request.labels, " is not a directory");
+
+  ensure_scenes(config);
+  ensure_role_splits(config);
+  const auto d_t = open_store(config, "d_t");
+  const auto d_r = open_store(config, "d_r");
+  const auto& info = d_r->dataset().info();
+  const auto region = config.policy.options.region();
+  // Every round's regions, on the images they were chosen in.
+  const data::SampleStore unlabelled(data::open_image_folder(request.images, info), false);
+  const auto annotated = excluded_regions(request.selection, unlabelled, region);
+  REGAL_CHECK(!annotated.empty(), request.selection, " names no region of the images in ", request.images);
+  // The images holding an annotated region, paired with their label files.
+  std::map<int64_t, int64_t> store_index;  // image in the folder -> image in the annotated store
+  std::vector<data::SampleFiles> files;
+  for (const auto& r : annotated) {
+    if (store_index.count(r.image)) continue;
+    const auto& image = unlabelled.dataset().files(static_cast<size_t>(r.image));
+    const fs::path label = request.labels / (fs::path(image.id).stem().string() + ".png");
+    REGAL_CHECK(fs::exists(label), "no label file ", label, " for ", image.image,
+                ", which holds annotated regions (train ids 0..", info.num_classes() - 1, ", 255 = unknown)");
+    store_index[r.image] = static_cast<int64_t>(files.size());
+    files.push_back({image.id, image.image, label});
+  }
+  const data::SampleStore store(
+      data::Dataset(info, "annotated", std::move(files), data::LabelMap::identity(info.num_classes())), true);
+  const auto [height, width] = loop::image_size_of(store);
+  loop::RegionPool pool(static_cast<int64_t>(store.size()), height, width, region);
+  for (size_t i = 0; i < store.size(); ++i) {
+    const auto sample = store.get(i);  // decodes the label: a wrong size or id is named here
+    REGAL_CHECK(sample.label.size(0) == height && sample.label.size(1) == width, store.dataset().files(i).label,
+                " is ", sample.label.size(1), " x ", sample.label.size(0), ", its image ", width, " x ", height);
+  }
+  for (const auto& r : annotated) pool.label({store_index.at(r.image), r.x, r.y});
+  spdlog::info("finetune: {} annotated regions in {} images, early stopping on D_R ({} images)", annotated.size(),
+               store.size(), d_r->size());
+
+  const auto weights = metrics::class_weights(frequencies_of(*d_t, *d_r));  // [C]
+  torch::manual_seed(config.seed);
+  std::mt19937_64 rng(config.seed);
+  loop::RegionTrainer trainer(make_net(config, info.num_classes()), config.policy.options.segmentation(), device);
+  trainer.reset_to(net_file);
+  const int eval_batch_size = config.evaluate.eval_batch_size;
+  loop::Scores held_out_scores;
+  const auto held_out = [&] {
+    held_out_scores = loop::score_on(trainer.net(), *d_r, device, eval_batch_size, weights);
+    return held_out_scores.miou;
+  };
+  const double before = held_out();
+  nlohmann::json curve = nlohmann::json::array();
+  const auto stop = trainer.train_until_early_stopping(
+      store, pool, held_out, before, rng, [&](int epoch, double train_loss, double score) {
+        curve.push_back({{"epoch", epoch + 1}, {"train_loss", train_loss}, {"dr_loss", held_out_scores.loss},
+                         {"dr_miou", score}});
+        spdlog::info("finetune: epoch {}: train loss {:.4f}, D_R mIoU {:.2f}%", epoch + 1, train_loss, 100.0 * score);
+      });
+  const double after = std::max(before, stop.best_score);
+  const nlohmann::json record = {{"net", net_file.string()},
+                                 {"selection", request.selection.string()},
+                                 {"images", request.images.string()},
+                                 {"labels", request.labels.string()},
+                                 {"annotated_regions", static_cast<int64_t>(annotated.size())},
+                                 {"annotated_images", static_cast<int64_t>(store.size())},
+                                 {"epochs", stop.epochs},
+                                 {"best_epoch", stop.best_epoch + 1},
+                                 {"dr_miou_before", before},
+                                 {"dr_miou_after", after},
+                                 {"curve", curve},
+                                 {"seed", config.seed},
+                                 {"device", describe_device(device)}};
+  train::save_checkpoint(request.out / "best.pt", *trainer.net(), nullptr, nlohmann::json{{"finetune", true}});
+  write_file_atomically(request.out / "finetune.json", record.dump(2) + "\n");
+  spdlog::info("finetune: D_R mIoU {:.2f}% -> {:.2f}% after {} epochs; net {}", 100.0 * before, 100.0 * after,
+               stop.epochs, (request.out / "best.pt").string());
+  return record;
 }
 
 }  // namespace regal::experiment

@@ -103,4 +103,28 @@ struct SelectRequest {
 // exclude file of other images or another region size).
 nlohmann::json run_select(const RunConfig& config, const SelectRequest& request);
 
+struct FinetuneRequest {
+  std::filesystem::path images;     // the directory the selection was made in
+  std::filesystem::path labels;     // <labels>/<image stem>.png: train ids 0..C-1, 255 = unknown
+  std::filesystem::path selection;  // selection.json of the last round (earlier rounds through its exclusions)
+  std::optional<std::filesystem::path> net;  // default <pretrain.out>/best.pt
+  std::filesystem::path out = "runs/finetune";
+  std::optional<uint64_t> seed;
+  std::optional<std::string> device;
+  std::optional<int> threads;
+};
+
+// Trains the net on the annotated regions of every round a selection.json
+// records (its regions and excluded_regions): only the pixels inside them
+// count, whatever the label files hold elsewhere. As the final training of
+// an evaluation (policy.segmentation options), it stops early on the
+// config's D_R and keeps the best weights, so the net is never worse on D_R
+// than the one it started from. Writes <out>/best.pt (the net for the next
+// `select --net`) and <out>/finetune.json (regions, epochs, D_R mIoU before
+// and after, the curve). Returns finetune.json's contents.
+// throws: regal::Error (a missing label file or one of another size, a
+// selection of other images or another region size, an --out that holds a
+// fine-tuned net).
+nlohmann::json run_finetune(const RunConfig& config, const FinetuneRequest& request);
+
 }  // namespace regal::experiment
