@@ -3,6 +3,7 @@
 #include "regal/loop/acquisition.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -97,6 +98,50 @@ TEST(Acquisition, BaldPicksTheHighestMutualInformationAndSwitchesMcDropoutOff) {
   torch::manual_seed(21);
   const auto picks = pick_bald(candidates, net, store, torch::kCPU, 5, 8);
   EXPECT_EQ(picks, to_picks(al::pick_per_group(expected, 3)));
+}
+
+TEST(Acquisition, PickRegionsPicksAsEachMethodAndReportsTheWinningScore) {
+  testing::ScratchDir dir("pick-regions");
+  testing::write_band_dataset(dir.path(), "pool", 4, 32, 64, kClasses, 3);
+  data::SampleStore store(data::open_dataset({"folder", dir.path(), "pool"}), true);
+  torch::manual_seed(0);
+  nn::Fpn net(nn::FpnOptions(kClasses).fpn_channels(8).dropout(0.5));
+  AcquisitionContext context;
+  context.net = net;
+  context.pool_images = &store;
+  context.region = {16, 16};
+  context.bald_passes = 3;
+  const auto no_fractions = torch::zeros({0, kClasses + 1});
+  std::mt19937_64 rng(5);
+
+  // Entropy: the picks of pick_entropy, each with the largest mean entropy of its group.
+  auto candidates = grid_candidates(3, 4);
+  const auto entropy = pick_regions(Method::kEntropy, candidates, no_fractions, context, rng);
+  EXPECT_EQ(entropy.index, pick_entropy(candidates));
+  const auto table = candidates.features.mean_entropy.to(torch::kDouble).reshape({3, 4});  // [K, N]
+  ASSERT_EQ(entropy.score.size(), 3u);
+  for (int64_t k = 0; k < 3; ++k) {
+    EXPECT_DOUBLE_EQ(entropy.score[static_cast<size_t>(k)], table[k].max().item<double>());
+    EXPECT_DOUBLE_EQ(entropy.score[static_cast<size_t>(k)],
+                     table[k][entropy.index[static_cast<size_t>(k)]].item<double>());
+  }
+
+  // BALD: the picks of pick_bald under the same seed, each with its group's largest score.
+  torch::manual_seed(9);
+  const auto bald = pick_regions(Method::kBald, candidates, no_fractions, context, rng);
+  torch::manual_seed(9);
+  const auto scores = bald_scores(candidates, net, store, torch::kCPU, 3, 8).to(torch::kDouble).reshape({3, 4});
+  for (int64_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(bald.index[static_cast<size_t>(k)], scores[k].argmax().item<int64_t>());
+    EXPECT_DOUBLE_EQ(bald.score[static_cast<size_t>(k)], scores[k].max().item<double>());
+  }
+
+  // Random: the picks of pick_random from the same generator state, no score.
+  std::mt19937_64 a(17);
+  std::mt19937_64 b(17);
+  const auto random = pick_regions(Method::kRandom, candidates, no_fractions, context, a);
+  EXPECT_EQ(random.index, pick_random(candidates, b));
+  for (const double score : random.score) EXPECT_TRUE(std::isnan(score));
 }
 
 TEST(Acquisition, PolicyPicksTheArgmaxOfQ) {

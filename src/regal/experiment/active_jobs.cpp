@@ -279,7 +279,7 @@ std::vector<al::Region> excluded_regions(const fs::path& file, const data::Sampl
     REGAL_FAIL(file, ": not a selection.json of `regal select` (", e.what(), ")");
   }
   if (elsewhere > 0) {
-    spdlog::warn("select: {} regions of {} are in images that are not in this directory; skipped", elsewhere,
+    spdlog::warn("{} regions of {} are in images that are not in this directory; skipped", elsewhere,
                  file.string());
   }
   return regions;
@@ -456,11 +456,14 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
 nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& request) {
   RunConfig config = with_overrides(config_in, request);
   const auto device = resolve_device(config.device);
-  REGAL_CHECK(!fs::exists(request.out / "best.pt"), request.out,
+  REGAL_CHECK(!fs::exists(request.out / "best.pt") && !fs::exists(request.out / "finetune.json"), request.out,
               " already holds a fine-tuned net; choose another --out, or remove it");
   const fs::path net_file = request.net ? *request.net : pretrained_checkpoint(config);
   REGAL_CHECK(fs::exists(net_file), "segmentation net ", net_file, " does not exist");
   REGAL_CHECK(fs::is_directory(request.labels), "labels: ", request.labels, " is not a directory");
+  // Said before any scene is generated: a wrong directory or selection file.
+  data::image_files_in(request.images);
+  read_json_file(request.selection);
 
   ensure_scenes(config);
   ensure_role_splits(config);
@@ -474,25 +477,28 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
   REGAL_CHECK(!annotated.empty(), request.selection, " names no region of the images in ", request.images);
   // The images holding an annotated region, paired with their label files.
   std::map<int64_t, int64_t> store_index;  // image in the folder -> image in the annotated store
+  std::map<fs::path, fs::path> image_of_label;  // a.png and a.jpg would share labels/a.png
   std::vector<data::SampleFiles> files;
   for (const auto& r : annotated) {
     if (store_index.count(r.image)) continue;
     const auto& image = unlabelled.dataset().files(static_cast<size_t>(r.image));
     const fs::path label = request.labels / (fs::path(image.id).stem().string() + ".png");
+    const auto [other, unique] = image_of_label.emplace(label, image.image);
+    REGAL_CHECK(unique, image.image, " and ", other->second, " both hold annotated regions and would share the label ",
+                label, "; rename one of them");
     REGAL_CHECK(fs::exists(label), "no label file ", label, " for ", image.image,
                 ", which holds annotated regions (train ids 0..", info.num_classes() - 1, ", 255 = unknown)");
     store_index[r.image] = static_cast<int64_t>(files.size());
     files.push_back({image.id, image.image, label});
   }
   const data::SampleStore store(
-      data::Dataset(info, "annotated", std::move(files), data::LabelMap::identity(info.num_classes())), true);
+      data::Dataset(info, "annotated", std::move(files), data::LabelMap::identity(info.num_classes())),
+      config.pretrain.options.cache_images());
+  // Every label decoded before training: one of another size than its image,
+  // or with a value that is no train id nor 255, is named here.
+  for (size_t i = 0; i < store.size(); ++i) store.get(i);
   const auto [height, width] = loop::image_size_of(store);
   loop::RegionPool pool(static_cast<int64_t>(store.size()), height, width, region);
-  for (size_t i = 0; i < store.size(); ++i) {
-    const auto sample = store.get(i);  // decodes the label: a wrong size or id is named here
-    REGAL_CHECK(sample.label.size(0) == height && sample.label.size(1) == width, store.dataset().files(i).label,
-                " is ", sample.label.size(1), " x ", sample.label.size(0), ", its image ", width, " x ", height);
-  }
   for (const auto& r : annotated) pool.label({store_index.at(r.image), r.x, r.y});
   spdlog::info("finetune: {} annotated regions in {} images, early stopping on D_R ({} images)", annotated.size(),
                store.size(), d_r->size());
@@ -530,8 +536,9 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
                                  {"curve", curve},
                                  {"seed", config.seed},
                                  {"device", describe_device(device)}};
-  train::save_checkpoint(request.out / "best.pt", *trainer.net(), nullptr, nlohmann::json{{"finetune", true}});
+  // The record first, the net last: a net in --out always has its record.
   write_file_atomically(request.out / "finetune.json", record.dump(2) + "\n");
+  train::save_checkpoint(request.out / "best.pt", *trainer.net(), nullptr, nlohmann::json{{"finetune", true}});
   spdlog::info("finetune: D_R mIoU {:.2f}% -> {:.2f}% after {} epochs; net {}", 100.0 * before, 100.0 * after,
                stop.epochs, (request.out / "best.pt").string());
   return record;

@@ -115,16 +115,19 @@ struct FinetuneRequest {
 };
 
 // Trains the net on the annotated regions of every round a selection.json
-// records (its regions and excluded_regions): only the pixels inside them
-// count, whatever the label files hold elsewhere. As the final training of
+// records (its regions and excluded_regions) whose images are in
+// request.images: every label pixel must be a train id or 255, and only those
+// inside the regions are trained on. As the final training of
 // an evaluation (policy.segmentation options), it stops early on the
 // config's D_R and keeps the best weights, so the net is never worse on D_R
 // than the one it started from. Writes <out>/best.pt (the net for the next
 // `select --net`) and <out>/finetune.json (regions, epochs, D_R mIoU before
-// and after, the curve). Returns finetune.json's contents.
-// throws: regal::Error (a missing label file or one of another size, a
-// selection of other images or another region size, an --out that holds a
-// fine-tuned net).
+// and after, the curve; best_epoch 0 when no epoch beat the starting net).
+// Returns finetune.json's contents.
+// throws: regal::Error (a missing label file, one of another size or with
+// other values, two annotated images sharing a label name, a selection with
+// no region in these images or of another region size, an --out that holds
+// a fine-tuned net).
 nlohmann::json run_finetune(const RunConfig& config, const FinetuneRequest& request);
 
 }  // namespace regal::experiment
