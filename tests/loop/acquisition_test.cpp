@@ -144,6 +144,58 @@ TEST(Acquisition, PickRegionsPicksAsEachMethodAndReportsTheWinningScore) {
   for (const double score : random.score) EXPECT_TRUE(std::isnan(score));
 }
 
+TEST(Acquisition, PickRegionsWithThePolicyRanksByQOfTheStateItIsGivenOrComputes) {
+  testing::ScratchDir dir("pick-regions-policy");
+  testing::write_band_dataset(dir.path(), "pool", 4, 32, 64, kClasses, 3);
+  testing::write_band_dataset(dir.path(), "state", 2, 32, 64, kClasses, 4);
+  data::SampleStore pool(data::open_dataset({"folder", dir.path(), "pool"}), true);
+  data::SampleStore state_set(data::open_dataset({"folder", dir.path(), "state"}), true);
+  torch::manual_seed(0);
+  nn::Fpn net(nn::FpnOptions(kClasses).fpn_channels(8).dropout(0.5));
+  net->eval();
+  const int64_t state_rows = 2 * 8;  // |D_S| x (32/16) x (64/16) regions
+  rl::DqnTrainer dqn(query_net_options(kClasses, state_rows), rl::DqnOptions());
+  AcquisitionContext context;
+  context.net = net;
+  context.pool_images = &pool;
+  context.policy = &dqn;
+  context.region = {16, 16};
+  const auto no_fractions = torch::zeros({0, kClasses + 1});
+  std::mt19937_64 rng(5);
+
+  // Neither a state set nor a state: refused.
+  auto candidates = grid_candidates(3, 4);
+  EXPECT_THROW(pick_regions(Method::kPolicy, candidates, no_fractions, context, rng), Error);
+
+  // From the state set: the picks of pick_policy on the state it computes,
+  // each with its group's largest Q.
+  context.state_set = &state_set;
+  const auto computed = pick_regions(Method::kPolicy, candidates, no_fractions, context, rng);
+  const auto state = compute_state(net, state_set, {16, 16}, torch::kCPU, 8);  // [M, Fs]
+  ASSERT_EQ(state.size(0), state_rows);
+  EXPECT_EQ(computed.index, pick_policy(dqn, state, candidates));
+  const auto q = policy_scores(dqn, state, candidates).to(torch::kDouble);  // [K, N]
+  for (int64_t k = 0; k < 3; ++k) {
+    EXPECT_DOUBLE_EQ(computed.score[static_cast<size_t>(k)], q[k].max().item<double>());
+  }
+
+  // A state given by the caller is the one ranked by: the same state gives
+  // the same picks and scores, another state its own Q.
+  context.state = state;
+  const auto given = pick_regions(Method::kPolicy, candidates, no_fractions, context, rng);
+  EXPECT_EQ(given.index, computed.index);
+  EXPECT_EQ(given.score, computed.score);
+  torch::manual_seed(8);
+  const auto other_state = torch::randn_like(state) * 5.0;  // [M, Fs]
+  const auto other_q = policy_scores(dqn, other_state, candidates).to(torch::kDouble);  // [K, N]
+  ASSERT_FALSE(torch::equal(other_q, q)) << "the case must tell the two states apart";
+  context.state = other_state;
+  const auto other = pick_regions(Method::kPolicy, candidates, no_fractions, context, rng);
+  for (int64_t k = 0; k < 3; ++k) {
+    EXPECT_DOUBLE_EQ(other.score[static_cast<size_t>(k)], other_q[k].max().item<double>());
+  }
+}
+
 TEST(Acquisition, PolicyPicksTheArgmaxOfQ) {
   torch::manual_seed(4);
   const int64_t state_rows = 8;

@@ -60,10 +60,14 @@ std::vector<int64_t> pick_random(const CandidateSet& candidates, std::mt19937_64
   return to_picks(al::random_pick_per_group(candidates.groups, candidates.per_group, rng));
 }
 
-std::vector<int64_t> pick_entropy(const CandidateSet& candidates) {
+at::Tensor entropy_scores(const CandidateSet& candidates) {
   REGAL_CHECK(candidates.features.size() == candidates.groups * candidates.per_group,
               "entropy acquisition needs the region features of the candidates");
-  return to_picks(al::pick_per_group(candidates.features.mean_entropy, candidates.groups));
+  return candidates.features.mean_entropy;  // [K*N]
+}
+
+std::vector<int64_t> pick_entropy(const CandidateSet& candidates) {
+  return to_picks(al::pick_per_group(entropy_scores(candidates), candidates.groups));
 }
 
 at::Tensor bald_scores(const CandidateSet& candidates, nn::Fpn& net, const data::SampleStore& store,
@@ -89,10 +93,13 @@ std::vector<int64_t> pick_bald(const CandidateSet& candidates, nn::Fpn& net, con
       al::pick_per_group(bald_scores(candidates, net, store, device, passes, batch_size), candidates.groups));
 }
 
-std::vector<int64_t> pick_policy(rl::DqnTrainer& dqn, const at::Tensor& state, const CandidateSet& candidates) {
+at::Tensor policy_scores(rl::DqnTrainer& dqn, const at::Tensor& state, const CandidateSet& candidates) {
   REGAL_CHECK(candidates.actions.defined(), "policy acquisition needs the action features of the candidates");
-  const auto q = dqn.policy_q(state.to(dqn.device()), candidates.actions.to(dqn.device()));  // [K, N]
-  return to_picks(al::pick_per_group(q.to(torch::kCPU), candidates.groups));
+  return dqn.policy_q(state.to(dqn.device()), candidates.actions.to(dqn.device())).to(torch::kCPU);  // [K, N]
+}
+
+std::vector<int64_t> pick_policy(rl::DqnTrainer& dqn, const at::Tensor& state, const CandidateSet& candidates) {
+  return to_picks(al::pick_per_group(policy_scores(dqn, state, candidates), candidates.groups));
 }
 
 GroupPicks pick_regions(Method method, CandidateSet& candidates, const at::Tensor& labelled_fractions,
@@ -106,40 +113,38 @@ GroupPicks pick_regions(Method method, CandidateSet& candidates, const at::Tenso
     picks.score.assign(picks.index.size(), std::nan(""));
     return picks;
   }
-  // The scores every candidate is ranked by within its group, [K * N] or [K, N]
-  // as pick_entropy, pick_bald and pick_policy rank them.
-  at::Tensor scores;
+  // The scores every candidate is ranked by within its group: the same
+  // functions pick_entropy, pick_bald and pick_policy rank by.
+  at::Tensor scores;  // [K * N] or [K, N]
   switch (method) {
     case Method::kEntropy:
       compute_region_features(candidates, net, *context.pool_images, context.device, context.eval_batch_size);
-      REGAL_CHECK(candidates.features.size() == candidates.groups * candidates.per_group,
-                  "entropy acquisition needs the region features of the candidates");
-      scores = candidates.features.mean_entropy;
+      scores = entropy_scores(candidates);
       break;
     case Method::kBald:
       scores = bald_scores(candidates, net, *context.pool_images, context.device, context.bald_passes,
                            context.eval_batch_size);
       break;
     case Method::kPolicy: {
-      REGAL_CHECK(context.policy != nullptr && context.state_set != nullptr,
+      REGAL_CHECK(context.policy != nullptr && (context.state_set != nullptr || context.state.defined()),
                   "acquisition with the policy needs the query network and the state set");
       compute_region_features(candidates, net, *context.pool_images, context.device, context.eval_batch_size);
       compute_action_features(candidates, labelled_fractions);
-      const auto state = compute_state(net, *context.state_set, context.region, context.device,
-                                       context.eval_batch_size);  // [M, Fs]
-      scores = context.policy->policy_q(state.to(context.policy->device()),
-                                        candidates.actions.to(context.policy->device()))
-                   .to(torch::kCPU);  // [K, N]
+      const auto state = context.state.defined()
+                             ? context.state
+                             : compute_state(net, *context.state_set, context.region, context.device,
+                                             context.eval_batch_size);  // [M, Fs]
+      scores = policy_scores(*context.policy, state, candidates);
       break;
     }
     case Method::kRandom:
       break;
   }
-  picks.index = to_picks(al::pick_per_group(scores, candidates.groups));
+  const auto index = al::pick_per_group(scores, candidates.groups).to(torch::kCPU, torch::kInt64);  // [K]
+  picks.index = to_picks(index);
   const auto table = scores.to(torch::kCPU, torch::kDouble).reshape({candidates.groups, candidates.per_group});  // [K, N]
-  for (size_t k = 0; k < picks.index.size(); ++k) {
-    picks.score.push_back(table[static_cast<int64_t>(k)][picks.index[k]].item<double>());
-  }
+  const auto won = table.gather(1, index.unsqueeze(1)).reshape({-1}).contiguous();  // [K]
+  picks.score.assign(won.data_ptr<double>(), won.data_ptr<double>() + won.numel());
   return picks;
 }
 

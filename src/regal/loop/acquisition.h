@@ -29,6 +29,11 @@ std::string to_string(Method method);  // "random", "entropy", "bald", "ralis"
 // A uniform random index per group. ensures: K indices in [0, N).
 std::vector<int64_t> pick_random(const CandidateSet& candidates, std::mt19937_64& rng);
 
+// The score entropy acquisition ranks by: each candidate's mean pixel entropy.
+// requires: candidates.features computed. ensures: [K * N], candidate order.
+// throws: regal::Error otherwise.
+at::Tensor entropy_scores(const CandidateSet& candidates);
+
 // The candidate with the highest mean pixel entropy per group (first on ties).
 // requires: candidates.features computed. throws: regal::Error otherwise.
 std::vector<int64_t> pick_entropy(const CandidateSet& candidates);
@@ -44,6 +49,11 @@ at::Tensor bald_scores(const CandidateSet& candidates, nn::Fpn& net, const data:
 std::vector<int64_t> pick_bald(const CandidateSet& candidates, nn::Fpn& net, const data::SampleStore& store,
                                c10::Device device, int passes, int batch_size);
 
+// The score the policy ranks by: Q(state, A_k)[n] of the query network.
+// requires: state [M, Fs]; candidates.actions computed.
+// ensures: [K, N] float32 on the CPU. throws: regal::Error otherwise.
+at::Tensor policy_scores(rl::DqnTrainer& dqn, const at::Tensor& state, const CandidateSet& candidates);
+
 // Greedy pick of the query network: argmax_n Q(state, A_k)[n] per group.
 // requires: state [M, Fs]; candidates.actions computed.
 std::vector<int64_t> pick_policy(rl::DqnTrainer& dqn, const at::Tensor& state, const CandidateSet& candidates);
@@ -55,6 +65,10 @@ struct AcquisitionContext {
   const data::SampleStore* pool_images = nullptr;
   const data::SampleStore* state_set = nullptr;  // policy only
   rl::DqnTrainer* policy = nullptr;              // policy only
+  // Policy only, optional: the state of state_set [M, Fs] computed once by a
+  // caller whose net does not change between steps (select); undefined, it
+  // is computed at every pick, as evaluation needs after each training step.
+  at::Tensor state;
   c10::Device device = c10::kCPU;
   al::RegionSize region{128, 128};
   int bald_passes = 20;

@@ -14,17 +14,27 @@
 
 namespace regal::loop {
 
-std::vector<SelectedRegion> select_regions(const AcquisitionContext& context, const SelectionOptions& options,
+std::vector<SelectedRegion> select_regions(const AcquisitionContext& context_in, const SelectionOptions& options,
                                            const std::vector<al::Region>& excluded) {
-  REGAL_CHECK(context.pool_images != nullptr, "select: no images");
+  REGAL_CHECK(context_in.pool_images != nullptr, "select: no images");
   REGAL_CHECK(options.regions() >= 1 && options.groups() >= 1 && options.per_group() >= 1,
               "select: regions, K and N must be >= 1");
+  AcquisitionContext context = context_in;
   const auto [height, width] = image_size_of(*context.pool_images);
   RegionPool pool(static_cast<int64_t>(context.pool_images->size()), height, width, context.region);
   for (const auto& region : excluded) pool.label(region);
   REGAL_CHECK(options.regions() <= pool.unlabelled_count(), "select: ", options.regions(),
               " regions asked for, but the images hold only ", pool.unlabelled_count(), " regions of ",
               context.region.height, " x ", context.region.width, " that are not excluded");
+
+  // The net is not trained between steps, so the state of the state set is
+  // the same at every step: computed once.
+  if (options.method() == Method::kPolicy && !context.state.defined()) {
+    REGAL_CHECK(context.state_set != nullptr && !context.net.is_empty(),
+                "select with the policy needs the segmentation net and the state set");
+    context.state = compute_state(context.net, *context.state_set, context.region, context.device,
+                                  context.eval_batch_size);  // [M, Fs]
+  }
 
   const int64_t num_classes = context.pool_images->dataset().info().num_classes();
   // No labels are known: the labelled set of the action features stays empty.
