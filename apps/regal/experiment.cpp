@@ -39,9 +39,7 @@ void add_experiment(CLI::App& app) {
                       "comma-separated subset of random,entropy,bald,ralis-miou,ralis-wiou (default: experiment.methods)");
   command->add_option("--budgets", args->budgets, "comma-separated budgets, e.g. 1%,3% or 64,128 (default: experiment.budgets)");
   command->add_option("--seeds", args->seeds, "comma-separated seeds, e.g. 0,1,2 (default: experiment.seeds)");
-  command->add_option("--device", args->device, "cpu | cuda | cuda:N | auto (default: config, else auto)");
-  command->add_option("--threads", args->threads, "CPU threads for LibTorch (default: config, else LibTorch's)")
-      ->check(at_least_one());
+  add_device_options(*command, args->device, args->threads);
   command->add_option("--stop-after-units", args->stop_after_units,
                       "stop after this many units of this invocation (continue by running the command again)")
       ->check(at_least_one());

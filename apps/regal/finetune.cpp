@@ -48,9 +48,7 @@ void add_finetune(CLI::App& app) {
       ->check(CLI::ExistingFile);
   command->add_option("--out", args->out, "output directory")->capture_default_str();
   command->add_option("--seed", args->seed, "override the config's seed")->check(seed_range());
-  command->add_option("--device", args->device, "cpu | cuda | cuda:N | auto (default: config, else auto)");
-  command->add_option("--threads", args->threads, "CPU threads for LibTorch (default: config, else LibTorch's)")
-      ->check(at_least_one());
+  add_device_options(*command, args->device, args->threads);
   command->callback([args] {
     const auto config = experiment::load_run_config(args->config);
     experiment::FinetuneRequest request;

@@ -22,9 +22,7 @@ struct TrainCommandArgs {
 
 void add_common_options(CLI::App& command, TrainCommandArgs& args) {
   command.add_option("--config", args.config, "YAML config")->check(CLI::ExistingFile)->capture_default_str();
-  command.add_option("--device", args.device, "cpu | cuda | cuda:N | auto (default: config, else auto)");
-  command.add_option("--threads", args.threads, "CPU threads for LibTorch (default: config, else LibTorch's)")
-      ->check(at_least_one());
+  add_device_options(command, args.device, args.threads);
   command.add_option("--epochs", args.epochs, "override the section's epochs")->check(at_least_one());
   command.add_option("--seed", args.seed, "override the config's seed")->check(seed_range());
   command.add_option("--out", args.out, "run directory (default: the section's 'out')");

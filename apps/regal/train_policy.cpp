@@ -35,9 +35,7 @@ void add_train_policy(CLI::App& app) {
   command->add_flag("--resume", args->resume, "continue the run in the output directory");
   command->add_option("--episodes", args->episodes, "override policy.episodes")->check(at_least_one());
   command->add_option("--seed", args->seed, "override the config's seed")->check(seed_range());
-  command->add_option("--device", args->device, "cpu | cuda | cuda:N | auto (default: config, else auto)");
-  command->add_option("--threads", args->threads, "CPU threads for LibTorch (default: config, else LibTorch's)")
-      ->check(at_least_one());
+  add_device_options(*command, args->device, args->threads);
   command->add_option("--steps", args->steps, "stop after this many labelling steps (resumable with --resume)")
       ->check(at_least_one());
   command->callback([args] {

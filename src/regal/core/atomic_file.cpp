@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 #include <system_error>
+
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "regal/core/error.h"
@@ -17,6 +19,20 @@ fs::path temp_name_for(const fs::path& path) {
   // (cv::imwrite) still see ".png".
   return path.parent_path() /
          (path.stem().string() + ".tmp" + std::to_string(::getpid()) + path.extension().string());
+}
+// Flushes a file's (or a directory's) data to the disk. Without it a machine
+// that goes down right after a rename can leave the new name on an empty or
+// partial file: a checkpoint the resume then cannot read. Best effort for
+// directories (some file systems refuse to fsync them).
+void sync_to_disk(const fs::path& path, bool is_directory) {
+  const int fd = ::open(path.c_str(), is_directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  if (fd < 0) {
+    REGAL_CHECK(is_directory, "cannot open ", path, " to flush it to disk");
+    return;
+  }
+  const int status = ::fsync(fd);
+  ::close(fd);
+  REGAL_CHECK(status == 0 || is_directory, "flushing ", path, " to disk failed (disk full?)");
 }
 }  // namespace
 
@@ -36,6 +52,7 @@ void write_atomically_with(const fs::path& path,
   const fs::path temp = temp_name_for(path);
   try {
     write(temp);
+    sync_to_disk(temp, false);
   } catch (...) {
     std::error_code ignored;
     fs::remove(temp, ignored);
@@ -47,6 +64,7 @@ void write_atomically_with(const fs::path& path,
     fs::remove(temp, ec);
     REGAL_FAIL("cannot move ", temp, " onto ", path, ": ", ec.message());
   }
+  sync_to_disk(path.has_parent_path() ? path.parent_path() : fs::path("."), true);
 }
 
 void write_file_atomically(const fs::path& path, const std::string& contents) {

@@ -1,6 +1,7 @@
 #pragma once
 // Atomic writes: every file a run writes goes to "<stem>.tmp<pid><extension>"
-// first and is renamed over the target, so a crash never leaves a torn file.
+// first, is flushed to disk (fsync) and is renamed over the target, then the
+// directory is flushed: neither a crash nor a power loss leaves a torn file.
 #include <filesystem>
 #include <functional>
 #include <string>

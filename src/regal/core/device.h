@@ -17,7 +17,11 @@ void check_device_name(const std::string& name);
 // or when N is not below the number of CUDA devices.
 c10::Device resolve_device(const std::string& name);
 
-// Sets the intra-op thread count (threads <= 0 leaves LibTorch's default).
+// CPUs this process may run on (its affinity mask; at least 1).
+int available_cpu_count();
+
+// Sets LibTorch's intra-op thread count. threads <= 0: OMP_NUM_THREADS when
+// set, else available_cpu_count().
 void set_thread_count(int threads);
 
 // "cpu (2 threads)" or "cuda:0 (NVIDIA H100 ...)" for run reports.

@@ -164,7 +164,7 @@ RunConfig load_run_config(const std::filesystem::path& file_path) {
   } catch (const Error& e) {
     REGAL_FAIL(file, ": 'device': ", e.what());
   }
-  config.threads = read_non_negative<int>(root, "threads", 0, file, "(top level)");  // 0: LibTorch's default
+  config.threads = read_non_negative<int>(root, "threads", 0, file, "(top level)");  // 0: every CPU (set_thread_count)
   if (root["scenes"]) {
     config.scenes = scene_options_from_yaml(root["scenes"], file);
   }
