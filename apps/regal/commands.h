@@ -17,5 +17,6 @@ void add_experiment(CLI::App& app);
 void add_report(CLI::App& app);
 void add_select(CLI::App& app);
 void add_finetune(CLI::App& app);
+void add_import_policy(CLI::App& app);
 
 }  // namespace regal::app

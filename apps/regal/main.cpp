@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   regal::app::add_report(app);
   regal::app::add_select(app);
   regal::app::add_finetune(app);
+  regal::app::add_import_policy(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,11 +1,7 @@
 #pragma once
 // Loads ImageNet (or any torchvision-named) ResNet weights into a regal
-// backbone. Two export forms are read, told apart by the archive's records:
-//   TorchScript  torch.jit.save(torch.jit.script(model), f)   (has constants.pkl)
-//   plain dict   torch.save(dict(model.state_dict()), f)      (data.pkl only)
-// A bare torch.save(model.state_dict(), f) pickles an OrderedDict, which
-// LibTorch 1.13's unpickler turns into None; that gets an error showing the
-// one-line re-export as a plain dict.
+// backbone, from either export form core/saved_tensors.h reads (TorchScript
+// or a plain dict; a bare OrderedDict gets the one-line re-export).
 #include <cstdint>
 #include <filesystem>
 #include <string>
