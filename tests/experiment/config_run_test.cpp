@@ -94,6 +94,9 @@ TEST(RunConfig, OutOfRangeNumbersAreRefusedAtLoadNamingTheKey) {
       {"policy: {segmentation: {momentum: -0.5}}\n", "policy.segmentation.momentum"},
       {"policy: {dqn: {momentum: -1}}\n", "policy.dqn.momentum"},
       {"policy: {dqn: {weight_decay: -1}}\n", "policy.dqn.weight_decay"},
+      {"policy: {dqn: {epsilon_start: 1.5}}\n", "policy.dqn.epsilon_start"},
+      {"policy: {dqn: {epsilon_end: -0.1}}\n", "policy.dqn.epsilon_end"},
+      {"policy: {dqn: {epsilon_decay: 0}}\n", "policy.dqn.epsilon_decay"},
       {"model: {fpn_channels: 0}\n", "model.fpn_channels"},
       {"threads: -4\n", "threads"},
       {"device: gpu\n", "'device'"},
@@ -107,6 +110,22 @@ TEST(RunConfig, OutOfRangeNumbersAreRefusedAtLoadNamingTheKey) {
   // The spelling is checked, not the machine: a CUDA device loads on a CPU-only build.
   EXPECT_EQ(load_error(std::string(kMinimal) + "device: cuda:1\n"), "");
   EXPECT_EQ(load_error(std::string(kMinimal) + "pretrain: {momentum: 0, patience: 0, grad_clip: 0}\n"), "");
+}
+
+TEST(RunConfig, ExplorationScheduleIsRead) {
+  testing::ScratchDir dir("config");
+  write_file_atomically(dir.path() / "min.yaml",
+                        std::string(kMinimal) + "policy: {dqn: {epsilon_start: 1, epsilon_end: 0.1, epsilon_decay: 120}}\n");
+  const auto dqn = load_run_config(dir.path() / "min.yaml").policy.options.dqn();
+  EXPECT_DOUBLE_EQ(dqn.epsilon_start(), 1.0);
+  EXPECT_DOUBLE_EQ(dqn.epsilon_end(), 0.1);
+  EXPECT_DOUBLE_EQ(dqn.epsilon_decay(), 120.0);
+  // Unset, they are ALGORITHM.md's 0.9, 0.05 and 10.
+  write_file_atomically(dir.path() / "min.yaml", std::string(kMinimal));
+  const auto defaults = load_run_config(dir.path() / "min.yaml").policy.options.dqn();
+  EXPECT_DOUBLE_EQ(defaults.epsilon_start(), 0.9);
+  EXPECT_DOUBLE_EQ(defaults.epsilon_end(), 0.05);
+  EXPECT_DOUBLE_EQ(defaults.epsilon_decay(), 10.0);
 }
 
 TEST(RunConfig, MissingFileIsNamed) {

@@ -229,7 +229,23 @@ TEST_F(PolicyTraining, ResumedRunEqualsUninterruptedRun) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("groups"), std::string::npos) << e.what();
   }
+  // Another exploration schedule would mix two trainings in one policy: refused as well.
+  try {
+    const PolicyTrainingData data{world_->d_t.get(), world_->d_s.get(), world_->d_r.get()};
+    auto options = tiny_options();
+    options.dqn(rl::DqnOptions(options.dqn()).epsilon_decay(200));
+    train_policy(world_->fresh_net(), data, torch::kCPU, options,
+                 PolicyTrainingJob{out, world_->pretrained, world_->weights(), true});
+    FAIL() << "a checkpoint of epsilon_decay 10 was continued with 200";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("exploration"), std::string::npos) << e.what();
+  }
   EXPECT_EQ(read_file(out / "checkpoint" / "progress.json"), progress);
+  // A checkpoint from before the schedule was recorded was trained with the
+  // default one, and continues with it.
+  auto older = nlohmann::json::parse(progress);
+  older.at("settings").erase("exploration");
+  write_file_atomically(out / "checkpoint" / "progress.json", older.dump());
   const auto second = run(*world_, out, true);
   EXPECT_TRUE(second.finished);
   EXPECT_EQ(numbers_of(out / "log.csv"), numbers_of(world_->dir.path() / "full" / "log.csv"));

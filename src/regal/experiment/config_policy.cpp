@@ -18,8 +18,10 @@ using yaml_fields::read_positive;
 
 rl::DqnOptions read_dqn(const YAML::Node& node, const std::string& file) {
   const std::string section = "policy.dqn";
-  check_keys(node, {"batch_size", "lr", "gamma", "momentum", "weight_decay", "lr_decay", "target_sync_every"}, file,
-             section);
+  check_keys(node,
+             {"batch_size", "lr", "gamma", "momentum", "weight_decay", "lr_decay", "target_sync_every",
+              "epsilon_start", "epsilon_end", "epsilon_decay"},
+             file, section);
   rl::DqnOptions o;
   o.batch_size(read<int64_t>(node, "batch_size", o.batch_size(), file, section));
   REGAL_CHECK(o.batch_size() >= 2, file, ": '", section, ".batch_size' must be >= 2 (BatchNorm), got ",
@@ -31,6 +33,13 @@ rl::DqnOptions read_dqn(const YAML::Node& node, const std::string& file) {
   o.weight_decay(read_non_negative<double>(node, "weight_decay", o.weight_decay(), file, section));
   o.lr_decay(read_positive<double>(node, "lr_decay", o.lr_decay(), file, section));
   o.target_sync_every(read_positive<int64_t>(node, "target_sync_every", o.target_sync_every(), file, section));
+  // Exploration: epsilon(t) = end + (start - end) * exp(-t / decay), t = steps over all episodes.
+  o.epsilon_start(read_non_negative<double>(node, "epsilon_start", o.epsilon_start(), file, section));
+  o.epsilon_end(read_non_negative<double>(node, "epsilon_end", o.epsilon_end(), file, section));
+  REGAL_CHECK(o.epsilon_start() <= 1 && o.epsilon_end() <= 1, file, ": '", section,
+              ".epsilon_start' and 'epsilon_end' must be in [0, 1], got ", o.epsilon_start(), " and ",
+              o.epsilon_end());
+  o.epsilon_decay(read_positive<double>(node, "epsilon_decay", o.epsilon_decay(), file, section));
   return o;
 }
 

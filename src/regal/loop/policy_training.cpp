@@ -62,6 +62,14 @@ struct Pending {
   CandidateSet candidates;
 };
 
+// The epsilon schedule, a key of its own in the settings: checkpoints written
+// before it was configurable have none and were trained with the defaults.
+nlohmann::json exploration_settings(const rl::DqnOptions& dqn) {
+  return {{"epsilon_start", dqn.epsilon_start()},
+          {"epsilon_end", dqn.epsilon_end()},
+          {"epsilon_decay", dqn.epsilon_decay()}};
+}
+
 // The options a checkpoint can only be continued with: another K, N, region
 // or budget would read the saved candidates and pool wrongly, another reward,
 // seed or training option would mix two trainings in one policy. The episode
@@ -84,6 +92,7 @@ nlohmann::json checkpoint_settings(const PolicyTrainingOptions& options, const s
             {"weight_decay", dqn.weight_decay()},
             {"lr_decay", dqn.lr_decay()},
             {"target_sync_every", dqn.target_sync_every()}}},
+          {"exploration", exploration_settings(dqn)},
           {"segmentation", options_json(options.segmentation())}};
 }
 
@@ -489,7 +498,10 @@ void check_policy_checkpoint(const fs::path& out_dir, const PolicyTrainingOption
   if (!saved.contains("settings")) return;  // written by an older regal, which did not record them
   const auto now = checkpoint_settings(options, file_digest(pretrained));
   for (const auto& [key, value] : now.items()) {
-    const auto& before = saved.at("settings").contains(key) ? saved.at("settings").at(key) : nlohmann::json();
+    const auto& settings = saved.at("settings");
+    const nlohmann::json before = settings.contains(key)    ? settings.at(key)
+                                  : key == "exploration" ? exploration_settings(rl::DqnOptions())
+                                                         : nlohmann::json();
     REGAL_CHECK(before == value, out_dir, " holds a policy training with ", key, " ", before.dump(), ", not ",
                 value.dump(), ": --resume continues that training; change the option back, or start a new one in "
                 "another directory");
