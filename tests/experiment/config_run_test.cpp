@@ -21,6 +21,17 @@ constexpr const char* kMinimal =
     "source: {root: data/s}\n"
     "target: {root: data/t}\n";
 
+// A key misspelt in a shipped config would stop every user of it at load.
+TEST(RunConfig, EveryShippedConfigLoads) {
+  int loaded = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(REGAL_SOURCE_DIR) / "configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    EXPECT_NO_THROW(load_run_config(entry.path())) << entry.path();
+    ++loaded;
+  }
+  EXPECT_GE(loaded, 4);  // scenes-quick, scenes-paper, cityscapes-paper, camvid-paper
+}
+
 TEST(RunConfig, ShippedScenesConfigsLoad) {
   for (const char* name : {"scenes-quick.yaml", "scenes-paper.yaml"}) {
     const auto config = load_run_config(fs::path(REGAL_SOURCE_DIR) / "configs" / name);
