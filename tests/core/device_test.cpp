@@ -53,14 +53,25 @@ TEST(Device, AvailableCpuCountIsWithinTheMachine) {
 
 // A config's `threads: 0` must use the machine: LibTorch's own default can
 // be 1 on a multi-core VM.
-TEST(Device, ZeroThreadsUsesEveryAvailableCpuWithoutOmpNumThreads) {
+TEST(Device, ZeroThreadsRaisesADefaultOfOneToEveryAvailableCpu) {
+  if (available_cpu_count() < 2) GTEST_SKIP() << "one CPU: nothing to raise the thread count to";
   ThreadEnvironment environment(std::nullopt);
   torch::set_num_threads(1);
   set_thread_count(0);
   EXPECT_EQ(torch::get_num_threads(), available_cpu_count());
 }
 
+// Any other default is LibTorch's choice (its physical cores) and stays.
+TEST(Device, ZeroThreadsKeepsADefaultAboveOne) {
+  ThreadEnvironment environment(std::nullopt);
+  const int other_than_available = available_cpu_count() + 1;
+  torch::set_num_threads(other_than_available);
+  set_thread_count(0);
+  EXPECT_EQ(torch::get_num_threads(), other_than_available);
+}
+
 TEST(Device, ZeroThreadsLeavesTheCountToOmpNumThreadsWhenSet) {
+  if (available_cpu_count() < 2) GTEST_SKIP() << "one CPU: the count would be 1 either way";
   ThreadEnvironment environment(std::string("1"));
   torch::set_num_threads(1);
   set_thread_count(0);

@@ -107,6 +107,7 @@ TEST(RunConfig, OutOfRangeNumbersAreRefusedAtLoadNamingTheKey) {
       {"policy: {dqn: {weight_decay: -1}}\n", "policy.dqn.weight_decay"},
       {"policy: {dqn: {epsilon_start: 1.5}}\n", "policy.dqn.epsilon_start"},
       {"policy: {dqn: {epsilon_end: -0.1}}\n", "policy.dqn.epsilon_end"},
+      {"policy: {dqn: {epsilon_end: 1.5}}\n", "policy.dqn.epsilon_end"},
       {"policy: {dqn: {epsilon_decay: 0}}\n", "policy.dqn.epsilon_decay"},
       {"model: {fpn_channels: 0}\n", "model.fpn_channels"},
       {"threads: -4\n", "threads"},

@@ -1,5 +1,7 @@
 #include "regal/train/segmentation_trainer.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -113,6 +115,19 @@ TEST(TrainSegmentation, LearnsBandsWritesLogAndCheckpoints) {
   // The returned net holds the best epoch's weights: its val mIoU is the best.
   const auto eval = evaluate_segmentation(net, *data.val_set, torch::kCPU, 4, kClasses);
   EXPECT_NEAR(eval.miou, result.best_val_miou, 1e-6);
+}
+
+// 9 images in batches of 4 leave one 32 x 32 crop, whose last backbone stage
+// is 1 x 1: alone, BatchNorm could not train on it.
+TEST(TrainSegmentation, ATrailingSingleSmallCropIsTrainedWithTheBatchBefore) {
+  BandData data;
+  testing::write_band_dataset(data.dir.path() / "data", "nine", 9, 32, 48, kClasses, 3);
+  const data::SampleStore nine(data::open_dataset({"folder", data.dir.path() / "data", "nine"}), true);
+  auto net = tiny_net();
+  TrainJob job{"test", data.dir.path() / "nine-run", tiny_options().epochs(1), false};
+  const auto result = train_segmentation(net, nine, *data.val_set, torch::kCPU, job);
+  ASSERT_EQ(result.epochs.size(), 1u);
+  EXPECT_TRUE(std::isfinite(result.epochs[0].train_loss));
 }
 
 TEST(TrainSegmentation, ResumedRunEqualsUninterruptedRun) {

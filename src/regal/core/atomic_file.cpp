@@ -1,6 +1,8 @@
 #include "regal/core/atomic_file.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -25,14 +27,15 @@ fs::path temp_name_for(const fs::path& path) {
 // partial file: a checkpoint the resume then cannot read. Best effort for
 // directories (some file systems refuse to fsync them).
 void sync_to_disk(const fs::path& path, bool is_directory) {
-  const int fd = ::open(path.c_str(), is_directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  const int fd = ::open(path.c_str(), (is_directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY) | O_CLOEXEC);
   if (fd < 0) {
-    REGAL_CHECK(is_directory, "cannot open ", path, " to flush it to disk");
+    REGAL_CHECK(is_directory, "cannot open ", path, " to flush it to disk: ", std::strerror(errno));
     return;
   }
   const int status = ::fsync(fd);
+  const int fsync_errno = errno;
   ::close(fd);
-  REGAL_CHECK(status == 0 || is_directory, "flushing ", path, " to disk failed (disk full?)");
+  REGAL_CHECK(status == 0 || is_directory, "flushing ", path, " to disk failed: ", std::strerror(fsync_errno));
 }
 }  // namespace
 
@@ -90,11 +93,18 @@ void copy_files_atomically(const fs::path& from, const fs::path& to) {
   try {
     fs::create_directory(temp);
     for (const auto& entry : fs::directory_iterator(from)) {
-      if (entry.is_regular_file()) fs::copy_file(entry.path(), temp / entry.path().filename());
+      if (entry.is_regular_file()) {
+        fs::copy_file(entry.path(), temp / entry.path().filename());
+        sync_to_disk(temp / entry.path().filename(), false);
+      }
     }
+    sync_to_disk(temp, true);
   } catch (const fs::filesystem_error& e) {
     fs::remove_all(temp, ec);
     REGAL_FAIL("cannot copy ", from, " to ", temp, ": ", e.what());
+  } catch (const Error&) {
+    fs::remove_all(temp, ec);
+    throw;
   }
   fs::rename(temp, to, ec);
   if (ec) {
@@ -102,7 +112,9 @@ void copy_files_atomically(const fs::path& from, const fs::path& to) {
     fs::remove_all(temp, ignored);
     // Another process may have renamed its copy onto `to` in between: that one stands.
     REGAL_CHECK(fs::exists(to), "cannot move ", temp, " onto ", to, ": ", ec.message());
+    return;
   }
+  sync_to_disk(to.has_parent_path() ? to.parent_path() : fs::path("."), true);
 }
 
 std::string read_file(const fs::path& path) {

@@ -53,15 +53,19 @@ int available_cpu_count() {
 }
 
 void set_thread_count(int threads) {
-  if (threads <= 0) {
-    // LibTorch's own default follows OMP_NUM_THREADS, else cpuinfo's count of
-    // physical cores, which a VM may report as 1 on 2 vCPUs (measured on the
-    // 2-core development machine: 1 thread, half the pretraining speed).
-    const char* omp_threads = std::getenv("OMP_NUM_THREADS");
-    if (omp_threads != nullptr && *omp_threads != '\0') return;
-    threads = available_cpu_count();
+  if (threads > 0) {
+    torch::set_num_threads(threads);
+    return;
   }
-  torch::set_num_threads(threads);
+  // LibTorch's own default follows OMP_NUM_THREADS, else cpuinfo's count of
+  // physical cores: right on most machines (hyper-threads add little to
+  // GEMMs), but a VM may report 1 core for 2 vCPUs (measured on the 2-core
+  // development machine: 1 thread, half the pretraining speed). Only that
+  // case is overridden.
+  const char* omp_threads = std::getenv("OMP_NUM_THREADS");
+  if (omp_threads != nullptr && *omp_threads != '\0') return;
+  const int available = available_cpu_count();
+  if (torch::get_num_threads() == 1 && available > 1) torch::set_num_threads(available);
 }
 
 std::string describe_device(const c10::Device& device) {

@@ -20,8 +20,10 @@ c10::Device resolve_device(const std::string& name);
 // CPUs this process may run on (its affinity mask; at least 1).
 int available_cpu_count();
 
-// Sets LibTorch's intra-op thread count. threads <= 0: OMP_NUM_THREADS when
-// set, else available_cpu_count().
+// Sets LibTorch's intra-op thread count. threads <= 0 keeps LibTorch's
+// default (OMP_NUM_THREADS when set, else its count of physical cores),
+// except a default of 1 thread where more CPUs are available: then
+// available_cpu_count().
 void set_thread_count(int threads);
 
 // "cpu (2 threads)" or "cuda:0 (NVIDIA H100 ...)" for run reports.

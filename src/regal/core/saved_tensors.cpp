@@ -171,7 +171,7 @@ SavedTensorsCopy copy_saved_tensors(const SavedTensors& saved, const NamedTensor
     }
     if (staged.count(name) != 0 || problem_names.count(name) != 0) {
       problem_names.insert(name);
-      problems.push_back(name + ": given twice (check the key prefixes, such as module.)");
+      problems.push_back(name + ": given twice (check the key prefixes)");
       continue;
     }
     if (!tensor.is_floating_point()) {

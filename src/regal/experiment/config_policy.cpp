@@ -35,10 +35,10 @@ rl::DqnOptions read_dqn(const YAML::Node& node, const std::string& file) {
   o.target_sync_every(read_positive<int64_t>(node, "target_sync_every", o.target_sync_every(), file, section));
   // Exploration: epsilon(t) = end + (start - end) * exp(-t / decay), t = steps over all episodes.
   o.epsilon_start(read_non_negative<double>(node, "epsilon_start", o.epsilon_start(), file, section));
+  REGAL_CHECK(o.epsilon_start() <= 1, file, ": '", section, ".epsilon_start' must be in [0, 1], got ",
+              o.epsilon_start());
   o.epsilon_end(read_non_negative<double>(node, "epsilon_end", o.epsilon_end(), file, section));
-  REGAL_CHECK(o.epsilon_start() <= 1 && o.epsilon_end() <= 1, file, ": '", section,
-              ".epsilon_start' and 'epsilon_end' must be in [0, 1], got ", o.epsilon_start(), " and ",
-              o.epsilon_end());
+  REGAL_CHECK(o.epsilon_end() <= 1, file, ": '", section, ".epsilon_end' must be in [0, 1], got ", o.epsilon_end());
   o.epsilon_decay(read_positive<double>(node, "epsilon_decay", o.epsilon_decay(), file, section));
   return o;
 }

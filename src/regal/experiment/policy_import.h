@@ -19,11 +19,12 @@ struct ImportPolicyRequest {
 // Builds the query network the config's target implies (classes, and M =
 // |D_S| x regions per image of policy.region), loads the reference weights
 // into its policy and target nets, and writes it atomically as a regal DQN
-// checkpoint (a fresh optimizer: the file serves to pick regions, and
-// training may continue from it). Returns what it did: files, the net's
-// sizes, tensors loaded and ignored.
-// throws: regal::Error, nothing written, when --out exists, the file is
-// unreadable, or its shapes do not fit the config (every mismatch named).
+// checkpoint (the format DqnTrainer::load reads, with a fresh optimizer).
+// Returns what it did: files, the net's sizes, tensors loaded and ignored.
+// throws: regal::Error, no policy file written, when --out exists, the file
+// is unreadable, or its shapes do not fit the config (every mismatch named).
+// The file is read before the config's scenes are generated (embedded
+// dataset) or its split file drawn, which may be written on the way.
 nlohmann::json run_import_policy(const RunConfig& config, const ImportPolicyRequest& request);
 
 }  // namespace regal::experiment

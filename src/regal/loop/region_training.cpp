@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "regal/core/error.h"
+#include "regal/train/batching.h"
 #include "regal/train/checkpoint.h"
 
 namespace regal::loop {
@@ -105,8 +106,9 @@ double RegionTrainer::train_epoch(const data::SampleStore& store, const RegionPo
   const auto order = random_permutation(static_cast<int64_t>(regions.size()), rng);
   double loss_sum = 0.0;
   int batches = 0;
-  for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(options_.batch_size())) {
-    const size_t end = std::min(order.size(), begin + static_cast<size_t>(options_.batch_size()));
+  for (const auto& [begin, end] : train::batch_ranges(order.size(), static_cast<size_t>(options_.batch_size()),
+                                                      options_.crop_height(), options_.crop_width(),
+                                                      "region training")) {
     std::vector<at::Tensor> images;
     std::vector<at::Tensor> labels;
     for (size_t i = begin; i < end; ++i) {

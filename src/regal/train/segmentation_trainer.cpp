@@ -17,6 +17,7 @@
 #include "regal/metrics/confusion_matrix.h"
 #include "regal/metrics/iou.h"
 #include "regal/train/augment.h"
+#include "regal/train/batching.h"
 #include "regal/train/checkpoint.h"
 
 namespace regal::train {
@@ -212,8 +213,8 @@ TrainResult train_segmentation(nn::Fpn& net, const data::SampleStore& train_set,
     int batches = 0;
     Progress progress(fmt::format("{} epoch {}/{}", job.name, epoch + 1, options.epochs()),
                       static_cast<int64_t>(order.size()));
-    for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(options.batch_size())) {
-      const size_t end = std::min(order.size(), begin + static_cast<size_t>(options.batch_size()));
+    for (const auto& [begin, end] : batch_ranges(order.size(), static_cast<size_t>(options.batch_size()),
+                                                 options.crop_height(), options.crop_width(), job.name.c_str())) {
       std::vector<at::Tensor> images;
       std::vector<at::Tensor> labels;
       for (size_t i = begin; i < end; ++i) {
