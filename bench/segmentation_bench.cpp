@@ -4,7 +4,8 @@
 // to a bare forward+backward+step on tensors already in memory.
 // Also the train-side score of an active-learning unit (the net on the
 // labelled pixels of the pool) forwarded one image at a time against in
-// batches of 10 (the scenes configs' eval_batch_size).
+// batches of 10 (the scenes configs' eval_batch_size). And BALD's MC-dropout
+// passes, a whole forward each against the features shared by all passes.
 // Run with `make bench`; prints Google Benchmark's table, then a markdown
 // summary for the README.
 #include <benchmark/benchmark.h>
@@ -19,6 +20,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <torch/torch.h>
 
+#include "regal/al/acquisition_scores.h"
 #include "regal/core/atomic_file.h"
 #include "regal/data/dataset.h"
 #include "regal/data/sample_store.h"
@@ -151,10 +153,39 @@ void BM_LabelledPixelsMiou(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kImagesOnDisk);
 }
 
+// One batch of a BALD labelling step: 8 MC-dropout passes over 10 images
+// (scenes-paper's bald_passes and eval_batch_size; resnet18, 64 channels,
+// dropout 0.2) into the BALD maps. Arg 0: a whole forward per pass (before);
+// 1: the backbone and pyramid once, the dropout head per pass (loop::bald_scores).
+void BM_BaldPasses(benchmark::State& state) {
+  constexpr int kPasses = 8;
+  constexpr int kBatch = 10;
+  torch::manual_seed(0);
+  regal::nn::Fpn net(regal::nn::FpnOptions(kClasses).fpn_channels(64).dropout(0.2));
+  net->eval();
+  net->set_mc_dropout(true);
+  torch::NoGradGuard no_grad;
+  const auto images = torch::randn({kBatch, 3, kHeight, kWidth});  // [B, 3, H, W]
+  const bool shared_features = state.range(0) == 1;
+  for (auto _ : state) {
+    regal::al::BaldAccumulator accumulator;
+    if (shared_features) {
+      const auto features = net->features(images);  // [B, F, H/4, W/4]
+      for (int t = 0; t < kPasses; ++t) accumulator.add(net->head(features, kHeight, kWidth));
+    } else {
+      for (int t = 0; t < kPasses; ++t) accumulator.add(net->forward(images));
+    }
+    benchmark::DoNotOptimize(accumulator.maps().bald);
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.SetLabel(shared_features ? "features once" : "forward per pass");
+}
+
 BENCHMARK(BM_Inference)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_TrainStepBare)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_TrainStepFull)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_LabelledPixelsMiou)->Arg(1)->Arg(10)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_BaldPasses)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 // Console output as usual, and the per-iteration times kept for the summary.
 class RecordingReporter : public benchmark::ConsoleReporter {
@@ -196,6 +227,11 @@ int main(int argc, char** argv) {
   fmt::print("\nlabelled-pixels mIoU of {} images (resnet18, 64 channels): {:.2f} s one at a time, {:.2f} s in "
              "batches of 10 ({:.2f}x)\n",
              kImagesOnDisk, one_by_one, batched, one_by_one / batched);
+  const double per_pass = reporter.seconds("BM_BaldPasses/0/min_time:2.000");
+  const double shared = reporter.seconds("BM_BaldPasses/1/min_time:2.000");
+  fmt::print("\nBALD, 8 MC passes over 10 images (resnet18, 64 channels): {:.2f} s with a forward per pass, "
+             "{:.2f} s with the features once ({:.2f}x)\n",
+             per_pass, shared, per_pass / shared);
   fmt::print("\n({} LibTorch threads)\n", torch::get_num_threads());
   benchmark::Shutdown();
   return 0;

@@ -83,6 +83,30 @@ TEST(Fpn, McDropoutSamplesWhileBatchNormStaysInEval) {
   EXPECT_TRUE(torch::equal(net->forward(x), net->forward(x)));
 }
 
+// BALD runs features() once and head() per MC pass: that must be the same as
+// whole forward passes, mask for mask, from the same generator state.
+TEST(Fpn, HeadOnSharedFeaturesEqualsWholeForwardPasses) {
+  torch::manual_seed(2);
+  Fpn net(FpnOptions(4).dropout(0.5).fpn_channels(16));
+  net->eval();
+  net->set_mc_dropout(true);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = torch::randn({2, 3, 40, 72});  // not multiples of 32
+  torch::manual_seed(9);
+  std::vector<torch::Tensor> whole;
+  for (int t = 0; t < 3; ++t) whole.push_back(net->forward(x));
+  torch::manual_seed(9);
+  const torch::Tensor features = net->features(x);  // [2, 16, 10, 18]
+  EXPECT_EQ(features.sizes().vec(), (std::vector<int64_t>{2, 16, 10, 18}));
+  const torch::Tensor kept = features.clone();
+  for (int t = 0; t < 3; ++t) {
+    EXPECT_TRUE(torch::equal(net->head(features, 40, 72), whole[static_cast<size_t>(t)])) << "pass " << t;
+  }
+  EXPECT_FALSE(torch::equal(whole[0], whole[1])) << "the passes must differ";
+  EXPECT_TRUE(torch::equal(features, kept)) << "head() changed the shared features";
+  EXPECT_THROW(net->head(features.narrow(1, 0, 8), 40, 72), regal::Error);
+}
+
 TEST(Fpn, McDropoutNeedsDropout) {
   Fpn net(FpnOptions(4));
   EXPECT_THROW(net->set_mc_dropout(true), regal::Error);

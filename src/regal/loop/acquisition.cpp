@@ -79,7 +79,12 @@ at::Tensor bald_scores(const CandidateSet& candidates, nn::Fpn& net, const data:
   for (const auto& batch : batches_by_image(candidates, batch_size)) {
     const auto input = stack_images(store, batch.images, device);  // [B, 3, H, W]
     al::BaldAccumulator accumulator;
-    for (int t = 0; t < passes; ++t) accumulator.add(net->forward(input));  // [B, C, H, W] each
+    // The dropout sits just before the classifier, so the passes differ only
+    // in the head: the backbone and pyramid run once per batch.
+    const auto features = net->features(input);  // [B, F, H/4, W/4]
+    for (int t = 0; t < passes; ++t) {
+      accumulator.add(net->head(features, input.size(2), input.size(3)));  // [B, C, H, W] each
+    }
     const auto means = al::region_means(accumulator.maps().bald, al::regions_to_tensor(batch.regions).to(input.device()),
                                         candidates.region_size);  // [R]
     scores.index_put_({torch::tensor(batch.rows, torch::kInt64)}, means.to(torch::kCPU, torch::kFloat32));

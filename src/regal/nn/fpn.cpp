@@ -85,6 +85,12 @@ torch::Tensor FpnImpl::forward(torch::Tensor x) {
               x.sizes());
   const int64_t height = x.size(2);
   const int64_t width = x.size(3);
+  return head(features(x), height, width);
+}
+
+torch::Tensor FpnImpl::features(torch::Tensor x) {
+  REGAL_CHECK(x.dim() == 4 && x.size(1) == 3, "Fpn: expected input [B, 3, H, W] but got ",
+              x.sizes());
   std::vector<torch::Tensor> c = backbone_->forward(x);  // C2..C5, [B, C_k, H/2^k, W/2^k]
 
   // Top-down pathway: P5 = lateral(C5); P_k = lateral(C_k) + up(P_{k+1}).
@@ -106,10 +112,16 @@ torch::Tensor FpnImpl::forward(torch::Tensor x) {
     torch::Tensor level = smooth_->at<ConvBnReluImpl>(k).forward(p[k]);
     merged = merged + resize_like(level, merged, Resize::Bilinear);
   }
-  if (dropout_) {
-    merged = dropout_->forward(merged);
-  }
-  torch::Tensor logits = classifier_->forward(merged);  // [B, num_classes, H/4, W/4]
+  return merged;
+}
+
+torch::Tensor FpnImpl::head(const torch::Tensor& features, int64_t height, int64_t width) {
+  REGAL_CHECK(features.dim() == 4 && features.size(1) == options_.fpn_channels() && height >= 1 && width >= 1,
+              "Fpn::head: expected features [B, ", options_.fpn_channels(), ", h, w] and an output size, got ",
+              features.sizes(), " and ", height, " x ", width);
+  // Dropout2d returns a new tensor: `features` stays as it was for the next pass.
+  const torch::Tensor kept = dropout_ ? dropout_->forward(features) : features;  // [B, F, H/4, W/4]
+  torch::Tensor logits = classifier_->forward(kept);  // [B, num_classes, H/4, W/4]
   return F::interpolate(logits, F::InterpolateFuncOptions()
                                     .size(std::vector<int64_t>{height, width})
                                     .mode(torch::kBilinear)

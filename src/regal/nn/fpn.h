@@ -53,6 +53,15 @@ class FpnImpl : public torch::nn::Module {
   // throws: regal::Error when x is not [B, 3, H, W].
   torch::Tensor forward(torch::Tensor x);
 
+  // forward() in two parts: features(x) is everything before the dropout,
+  // head() the dropout, classifier and upsampling, so that MC-dropout passes
+  // (BALD) share one features() call: forward(x) == head(features(x), H, W),
+  // drawing the same dropout masks from the same generator state.
+  // features: x [B, 3, H, W] -> [B, fpn_channels, ceil(H/4), ceil(W/4)].
+  torch::Tensor features(torch::Tensor x);
+  // head: features [B, fpn_channels, h, w] -> logits [B, num_classes, height, width].
+  torch::Tensor head(const torch::Tensor& features, int64_t height, int64_t width);
+
   // MC dropout: while on, the dropout samples in both train and eval mode, so
   // eval() + set_mc_dropout(true) gives stochastic passes with BatchNorm on
   // its running statistics. The flag survives later train()/eval() calls.
