@@ -14,14 +14,12 @@
 #include <sstream>
 
 #include "regal/core/error.h"
+#include "regal/core/strings.h"
 
 namespace regal {
 namespace fs = std::filesystem;
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string shape_string(const at::Tensor& t) {
   std::ostringstream out;

@@ -4,6 +4,8 @@
 #include <system_error>
 #include <utility>
 
+#include "regal/core/strings.h"
+
 namespace regal::data {
 namespace fs = std::filesystem;
 
@@ -26,10 +28,6 @@ std::string summarise(const std::string& context, const std::vector<std::string>
   return message;
 }
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() &&
-         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 template <typename Iterator>
 void collect_files(Iterator entries, const fs::path& dir, const std::string& suffix,

@@ -4,18 +4,10 @@
 
 #include "regal/core/error.h"
 #include "regal/core/saved_tensors.h"
+#include "regal/core/strings.h"
 
 namespace regal::nn {
 namespace {
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // "module." (DataParallel) and "backbone." (a segmentation checkpoint), in any
 // order and repetition: "module.backbone.layer1.0.conv1.weight" -> "layer1.0.conv1.weight".

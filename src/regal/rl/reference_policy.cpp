@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "regal/core/strings.h"
+
 namespace regal::rl {
 namespace {
 
@@ -32,11 +34,7 @@ constexpr std::array<std::pair<const char*, const char*>, 18> kLayerNames{{
     {"conv_final2", "head.conv"},
 }};
 
-bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // "M = 1280 state rows, 197 state / 197 action features" from the file's
 // BatchNorm sizes, so that a shape mismatch says which option differs.
