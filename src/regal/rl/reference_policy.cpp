@@ -90,9 +90,13 @@ ReferencePolicyImport import_reference_policy(QueryNet& net, const std::filesyst
 ReferencePolicyImport import_reference_policy(QueryNet& net, const SavedTensors& saved,
                                               const std::filesystem::path& file) {
   const auto& options = net->options();
+  // M = |D_S| x regions per image and the feature counts (from the number of
+  // classes) are what a config decides, so the message names them.
   const std::string net_description = "the query network (M = " + std::to_string(options.state_rows()) +
-                                      " state rows, " + std::to_string(options.state_features()) + " state and " +
-                                      std::to_string(options.action_features()) + " action features)";
+                                      " state rows, i.e. |D_S| x regions per image; " +
+                                      std::to_string(options.state_features()) + " state and " +
+                                      std::to_string(options.action_features()) +
+                                      " action features, set by the number of classes)";
   const SavedTensorsCopy copy = copy_saved_tensors(saved, importable_tensors(*net), regal_name_of_reference_key, file,
                                                    reference_labels(), net_description, describe_reference_file(saved.tensors));
   spdlog::info("reference policy '{}': loaded {} tensors ({}; {} ignored)", file.string(), copy.loaded,
