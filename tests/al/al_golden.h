@@ -22,12 +22,7 @@ using nlohmann::json;
 
 // Parses golden_dir()/name; callers keep the result in a function-local static
 // so that each large file is parsed once per test executable.
-inline json load(const std::string& name) {
-  const auto path = regal::testing::golden_dir() / name;
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open golden file " + path.string());
-  return json::parse(in);
-}
+inline json load(const std::string& name) { return regal::testing::load_golden(name); }
 
 inline const json& find_case(const json& file, const std::string& name) {
   for (const auto& c : file.at("cases")) {

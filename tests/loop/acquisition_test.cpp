@@ -13,6 +13,7 @@
 #include "regal/al/action_features.h"
 #include "regal/core/error.h"
 #include "regal/loop/policy_training.h"
+#include "policy_acquisition_world.h"
 #include "support/test_support.h"
 
 namespace regal::loop {
@@ -145,21 +146,12 @@ TEST(Acquisition, PickRegionsPicksAsEachMethodAndReportsTheWinningScore) {
 }
 
 TEST(Acquisition, PickRegionsWithThePolicyRanksByQOfTheStateItIsGivenOrComputes) {
-  testing::ScratchDir dir("pick-regions-policy");
-  testing::write_band_dataset(dir.path(), "pool", 4, 32, 64, kClasses, 3);
-  testing::write_band_dataset(dir.path(), "state", 2, 32, 64, kClasses, 4);
-  data::SampleStore pool(data::open_dataset({"folder", dir.path(), "pool"}), true);
-  data::SampleStore state_set(data::open_dataset({"folder", dir.path(), "state"}), true);
-  torch::manual_seed(0);
-  nn::Fpn net(nn::FpnOptions(kClasses).fpn_channels(8).dropout(0.5));
-  net->eval();
-  const int64_t state_rows = 2 * 8;  // |D_S| x (32/16) x (64/16) regions
-  rl::DqnTrainer dqn(query_net_options(kClasses, state_rows), rl::DqnOptions());
-  AcquisitionContext context;
-  context.net = net;
-  context.pool_images = &pool;
-  context.policy = &dqn;
-  context.region = {16, 16};
+  testing::PolicyAcquisitionWorld world("pick-regions-policy", 4, kClasses);
+  auto& net = world.net;
+  auto& state_set = world.state_set;
+  auto& dqn = world.dqn;
+  auto& context = world.context;
+  const int64_t state_rows = testing::PolicyAcquisitionWorld::kStateRows;
   const auto no_fractions = torch::zeros({0, kClasses + 1});
   std::mt19937_64 rng(5);
 

@@ -12,6 +12,7 @@
 #include "regal/core/error.h"
 #include "regal/loop/candidates.h"
 #include "regal/loop/policy_training.h"
+#include "policy_acquisition_world.h"
 #include "support/test_support.h"
 
 namespace regal::loop {
@@ -51,27 +52,16 @@ TEST(RegionSelection, ChoosesDistinctRegionsThatAreNotExcludedInStepsOfK) {
 }
 
 TEST(RegionSelection, ThePolicyPicksTheSameWithTheStateComputedOnceOrGiven) {
-  testing::ScratchDir dir("select-policy");
-  testing::write_band_dataset(dir.path(), "pool", 3, 32, 64, kClasses, 3);
-  testing::write_band_dataset(dir.path(), "state", 2, 32, 64, kClasses, 4);
-  data::SampleStore pool(data::open_dataset({"folder", dir.path(), "pool"}), true);
-  data::SampleStore state_set(data::open_dataset({"folder", dir.path(), "state"}), true);
-  torch::manual_seed(0);
-  nn::Fpn net(nn::FpnOptions(kClasses).fpn_channels(8).dropout(0.5));
-  net->eval();
-  rl::DqnTrainer dqn(query_net_options(kClasses, 2 * 8), rl::DqnOptions());
-  AcquisitionContext context;
-  context.net = net;
-  context.pool_images = &pool;
-  context.state_set = &state_set;
-  context.policy = &dqn;
-  context.region = {16, 16};
+  testing::PolicyAcquisitionWorld world("select-policy", 3, kClasses);
+  auto& net = world.net;
+  auto& context = world.context;
+  context.state_set = &world.state_set;
   const auto options = SelectionOptions().method(Method::kPolicy).regions(9).groups(3).per_group(4).seed(1);
 
   // The state select computes once, before its first step, is the state of
   // the state set: giving that state instead changes no pick and no score.
   const auto computed = select_regions(context, options);
-  context.state = compute_state(net, state_set, {16, 16}, torch::kCPU, 8);  // [M, Fs]
+  context.state = compute_state(net, world.state_set, {16, 16}, torch::kCPU, 8);  // [M, Fs]
   const auto given = select_regions(context, options);
   ASSERT_EQ(computed.size(), 9u);
   ASSERT_EQ(given.size(), 9u);

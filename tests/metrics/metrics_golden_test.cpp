@@ -25,14 +25,7 @@ struct Tolerance {
 };
 
 const json& golden() {
-  static const json file = [] {
-    const auto path = regal::testing::golden_dir() / "metrics.json";
-    std::ifstream in(path);
-    if (!in) {
-      throw std::runtime_error("cannot open " + path.string());
-    }
-    return json::parse(in);
-  }();
+  static const json file = regal::testing::load_golden("metrics.json");
   return file;
 }
 

@@ -17,12 +17,7 @@ namespace regal::rl {
 namespace {
 
 using nlohmann::json;
-
-json load_golden(const std::string& name) {
-  std::ifstream in(testing::golden_dir() / name);
-  EXPECT_TRUE(in.good()) << "cannot open golden file " << (testing::golden_dir() / name);
-  return json::parse(in);
-}
+using testing::load_golden;
 
 torch::Tensor doubles(const json& rows) {
   if (rows.front().is_array()) {

@@ -18,12 +18,6 @@ namespace regal::testing {
 
 using nlohmann::json;
 
-inline json load_golden(const std::string& name) {
-  std::ifstream in(golden_dir() / name);
-  EXPECT_TRUE(in.good()) << "cannot open golden file " << (golden_dir() / name);
-  return json::parse(in);
-}
-
 // Nested JSON arrays of numbers -> a double tensor of the nesting's shape.
 inline void flatten(const json& value, std::vector<double>& out) {
   if (value.is_array()) {

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <random>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
@@ -72,5 +73,12 @@ void write_band_dataset(const std::filesystem::path& root, const std::string& sp
 }
 
 std::filesystem::path golden_dir() { return REGAL_GOLDEN_DIR; }
+
+nlohmann::json load_golden(const std::string& name) {
+  const auto path = golden_dir() / name;
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open golden file " + path.string());
+  return nlohmann::json::parse(in);
+}
 
 }  // namespace regal::testing

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace regal::testing {
 
 // A fresh, empty directory under the system temp dir, removed on destruction.
@@ -27,5 +29,9 @@ void write_band_dataset(const std::filesystem::path& root, const std::string& sp
 
 // ../shared/golden as configured at build time.
 std::filesystem::path golden_dir();
+
+// Parses golden_dir()/name. throws: std::runtime_error naming the path when
+// the file cannot be opened (nlohmann's parse_error when it is no JSON).
+nlohmann::json load_golden(const std::string& name);
 
 }  // namespace regal::testing
