@@ -109,6 +109,7 @@ TEST(RunConfig, OutOfRangeNumbersAreRefusedAtLoadNamingTheKey) {
       {"policy: {dqn: {epsilon_end: -0.1}}\n", "policy.dqn.epsilon_end"},
       {"policy: {dqn: {epsilon_end: 1.5}}\n", "policy.dqn.epsilon_end"},
       {"policy: {dqn: {epsilon_decay: 0}}\n", "policy.dqn.epsilon_decay"},
+      {"policy: {buffer_capacity: 8, dqn: {batch_size: 16}}\n", "policy.buffer_capacity"},
       {"model: {fpn_channels: 0}\n", "model.fpn_channels"},
       {"threads: -4\n", "threads"},
       {"device: gpu\n", "'device'"},
@@ -122,6 +123,7 @@ TEST(RunConfig, OutOfRangeNumbersAreRefusedAtLoadNamingTheKey) {
   // The spelling is checked, not the machine: a CUDA device loads on a CPU-only build.
   EXPECT_EQ(load_error(std::string(kMinimal) + "device: cuda:1\n"), "");
   EXPECT_EQ(load_error(std::string(kMinimal) + "pretrain: {momentum: 0, patience: 0, grad_clip: 0}\n"), "");
+  EXPECT_EQ(load_error(std::string(kMinimal) + "policy: {buffer_capacity: 16, dqn: {batch_size: 16}}\n"), "");
 }
 
 TEST(RunConfig, ExplorationScheduleIsRead) {
@@ -138,6 +140,25 @@ TEST(RunConfig, ExplorationScheduleIsRead) {
   EXPECT_DOUBLE_EQ(defaults.epsilon_start(), 0.9);
   EXPECT_DOUBLE_EQ(defaults.epsilon_end(), 0.05);
   EXPECT_DOUBLE_EQ(defaults.epsilon_decay(), 10.0);
+}
+
+// BALD on a model without dropout would fail only at its first unit, hours
+// into an experiment; it is refused up front, naming the key to change.
+TEST(RunConfig, BaldNeedsDropoutInTheModel) {
+  testing::ScratchDir dir("config");
+  write_file_atomically(dir.path() / "min.yaml", std::string(kMinimal) + "model: {dropout: 0}\n");
+  const auto no_dropout = load_run_config(dir.path() / "min.yaml");
+  try {
+    check_method_runs_on_model(loop::Method::kBald, no_dropout);
+    FAIL() << "expected regal::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("min.yaml"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("model.dropout"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(check_method_runs_on_model(loop::Method::kEntropy, no_dropout));
+  EXPECT_NO_THROW(check_method_runs_on_model(loop::Method::kPolicy, no_dropout));
+  write_file_atomically(dir.path() / "min.yaml", std::string(kMinimal) + "model: {dropout: 0.2}\n");
+  EXPECT_NO_THROW(check_method_runs_on_model(loop::Method::kBald, load_run_config(dir.path() / "min.yaml")));
 }
 
 TEST(RunConfig, MissingFileIsNamed) {

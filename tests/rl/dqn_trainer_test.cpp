@@ -194,6 +194,22 @@ TEST(DqnTrainer, OneUpdateLowersTheLossOnItsBatch) {
   EXPECT_LT(after, before);
 }
 
+// A diverged query network stops the run with an error instead of training
+// on NaN and picking whatever index argmax makes of it.
+TEST(DqnTrainer, DivergedNetworkIsReportedNotUsed) {
+  torch::manual_seed(8);
+  DqnTrainer trainer(small_net(), DqnOptions().epsilon_start(0.0).epsilon_end(0.0));
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& parameter : trainer.policy()->parameters()) parameter.fill_(std::nan(""));
+  }
+  const auto state = torch::randn({kM, kFs});         // [M, Fs]
+  const auto candidates = torch::randn({2, kN, kF});  // [K, N, F]
+  std::mt19937_64 rng(1);
+  EXPECT_THROW(trainer.select_actions(state, candidates, /*t=*/0, rng), Error);
+  EXPECT_THROW(trainer.update(toy_batch({true, false, true, false})), Error);
+}
+
 TEST(DqnTrainer, GreedySelectionTakesTheArgmaxOfEachGroup) {
   torch::manual_seed(6);
   DqnTrainer trainer(small_net(), DqnOptions().epsilon_start(0.0).epsilon_end(0.0));

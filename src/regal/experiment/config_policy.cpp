@@ -91,6 +91,11 @@ PolicySection policy_section_from_yaml(const YAML::Node& node, const std::string
   const bool present = node && !node.IsNull();
   o.dqn(read_dqn(present ? node["dqn"] : YAML::Node(), file));
   o.segmentation(read_segmentation(present ? node["segmentation"] : YAML::Node(), file));
+  // A buffer smaller than a DQN batch never allows an update: the run would
+  // end with the untrained policy as best_policy.pt.
+  REGAL_CHECK(o.buffer_capacity() >= o.dqn().batch_size(), file, ": 'policy.buffer_capacity' (",
+              o.buffer_capacity(), ") is smaller than 'policy.dqn.batch_size' (", o.dqn().batch_size(),
+              "): the query network would never be updated");
   o.seed(seed);
   return policy;
 }

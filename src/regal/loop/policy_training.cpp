@@ -126,6 +126,9 @@ class PolicyRun {
         episodes_log_(episode_header()),
         rng_(options.seed()) {
     REGAL_CHECK(options_.episodes() >= 1, "policy training: episodes must be >= 1, got ", options_.episodes());
+    REGAL_CHECK(options_.buffer_capacity() >= options_.dqn().batch_size(), "policy training: a replay buffer of ",
+                options_.buffer_capacity(), " transitions never fills a DQN batch of ", options_.dqn().batch_size(),
+                ", so the query network would never be updated");
     budget_ = check_policy_fits_pool(pool_.total_regions(), options_);
     pretrained_digest_ = file_digest(job_.pretrained);
     REGAL_CHECK(job_.class_weights.defined() && job_.class_weights.numel() == num_classes_,

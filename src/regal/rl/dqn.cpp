@@ -230,7 +230,12 @@ double DqnTrainer::update(const TransitionBatch& batch) {
   optimizer_->zero_grad();
   loss.backward();
   optimizer_->step();
-  return loss.item<double>();
+  const double value = loss.item<double>();
+  // A diverged network would otherwise go on training on NaN and pick fixed
+  // indices (argmax treats NaN as the largest value) with no error.
+  REGAL_CHECK(std::isfinite(value), "DQN update: the loss is ", value,
+              "; the query network diverged (lower policy.dqn.lr, or check the rewards)");
+  return value;
 }
 
 std::optional<double> DqnTrainer::update_from(const ReplayBuffer& buffer, std::mt19937_64& rng) {
@@ -286,7 +291,9 @@ std::vector<int64_t> DqnTrainer::select_actions(const torch::Tensor& state,
     }
     return picks;
   }
-  auto best = policy_q(state, candidates).argmax(1).cpu();  // [K] int64
+  const auto q = policy_q(state, candidates);  // [K, N]
+  REGAL_CHECK(!q.isnan().any().item<bool>(), "query network: Q holds NaN; the network diverged (lower policy.dqn.lr)");
+  auto best = q.argmax(1).cpu();  // [K] int64
   auto best_rows = best.accessor<int64_t, 1>();
   for (int64_t k = 0; k < groups; ++k) {
     picks[static_cast<size_t>(k)] = best_rows[k];
