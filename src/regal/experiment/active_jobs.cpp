@@ -184,7 +184,7 @@ nlohmann::json run_evaluate(const RunConfig& config_in, const EvaluateRequest& r
   set_thread_count(config.threads);
   // Checked before the scenes are generated and every split is decoded: a
   // mistyped flag, a missing device or no pretrained net stops the run at once.
-  loop::parse_method(request.method, "--method");
+  check_method_runs_on_model(loop::parse_method(request.method, "--method"), config);
   if (!request.budget.empty()) loop::Budget::parse(request.budget, "--budget");
   resolve_device(config.device);
   pretrained_checkpoint(config);
@@ -334,6 +334,7 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
   RunConfig config = with_overrides(config_in, request);
   // Everything that can be checked without the data, first.
   const auto method = loop::parse_method(request.method, "--method");
+  check_method_runs_on_model(method, config);
   const auto device = resolve_device(config.device);
   // An earlier round's record is never overwritten (the next round excludes it).
   REGAL_CHECK(!fs::exists(request.out / "selection.json"), request.out,

@@ -152,4 +152,9 @@ struct RunConfig {
 // throws regal::Error naming the file, the key and the value on bad input.
 RunConfig load_run_config(const std::filesystem::path& file);
 
+// Refuses, before any data is read, a method the config's model cannot run:
+// BALD's MC-dropout passes need model.dropout above 0.
+// throws regal::Error naming the file and the key.
+void check_method_runs_on_model(loop::Method method, const RunConfig& config);
+
 }  // namespace regal::experiment

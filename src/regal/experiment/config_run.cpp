@@ -142,6 +142,12 @@ data::DatasetSpec DomainConfig::spec(const std::string& role) const {
   return spec;
 }
 
+void check_method_runs_on_model(loop::Method method, const RunConfig& config) {
+  REGAL_CHECK(method != loop::Method::kBald || config.model.dropout > 0.0, config.file.string(),
+              ": 'model.dropout' is 0, and bald samples its passes from the dropout masks; set it above 0 (the paper "
+              "configs use 0.5) or leave bald out");
+}
+
 nn::FpnOptions ModelConfig::fpn_options(int num_classes) const {
   return nn::FpnOptions(num_classes)
       .backbone(nn::parse_backbone(backbone))

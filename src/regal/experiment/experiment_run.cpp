@@ -199,6 +199,7 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
   if (request.device) config.device = *request.device;
   if (request.threads) config.threads = *request.threads;
   const ExperimentPlan plan = plan_of(config, request);
+  for (const auto& method : plan.methods) check_method_runs_on_model(method_spec(method, "--methods").method, config);
   ExperimentOutcome outcome;
   outcome.out = request.out ? *request.out : config.experiment.out;
   const fs::path& out = outcome.out;
