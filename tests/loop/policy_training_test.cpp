@@ -289,7 +289,8 @@ TEST(EvaluationRun, RunsEveryMethodAndWritesResults) {
                              .method(method)
                              .region({16, 16})
                              .groups(2)
-                             .per_group(3)
+                             // random asks for more than the 32 regions hold: 2 x 16 are drawn
+                             .per_group(method == Method::kRandom ? 20 : 3)
                              .budget(Budget::parse("20%", "test"))  // 6 of 32 regions
                              .bald_passes(3)
                              .segmentation(tiny_options().segmentation())
@@ -303,6 +304,8 @@ TEST(EvaluationRun, RunsEveryMethodAndWritesResults) {
     EXPECT_EQ(written.at("data"), job.data);
     EXPECT_EQ(written.at("labelled_regions").size(), 6u);
     EXPECT_EQ(written.at("labelled_regions_count"), 6);
+    EXPECT_EQ(written.at("per_group"), method == Method::kRandom ? 20 : 3);
+    EXPECT_EQ(written.at("per_group_drawn"), method == Method::kRandom ? 16 : 3);
     EXPECT_EQ(written.at("rare_classes"), nlohmann::json({"class2", "class1"}));
     EXPECT_GE(written.at("val_miou").get<double>(), 0.0);
     EXPECT_LE(written.at("val_miou").get<double>(), 1.0);

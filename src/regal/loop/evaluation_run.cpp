@@ -217,6 +217,18 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
     last_save = Clock::now();
   };
 
+  // K x N candidates are drawn without replacement from the unlabelled pool:
+  // from a pool smaller than that, every step draws fewer per group than
+  // configured. Random picks do not care; for the others N is part of the
+  // method, so the cut is said and recorded.
+  const int64_t groups_at_start = std::min(options.groups(), pool.total_regions());
+  const int64_t per_group_at_start = std::min(options.per_group(), pool.total_regions() / groups_at_start);
+  if (per_group_at_start < options.per_group() && step == 0) {
+    spdlog::warn("evaluate {}: K x N = {} x {} candidates exceed the pool's {} regions; drawing {} per group{}",
+                 to_string(method), options.groups(), options.per_group(), pool.total_regions(), per_group_at_start,
+                 method == Method::kRandom ? " (random picks are the same)" : "");
+  }
+
   Progress progress("evaluate " + to_string(method), steps);
   if (step > 0) progress.advance(step, "continued");
   int64_t steps_this_invocation = 0;
@@ -316,6 +328,7 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
   result["region"] = {options.region().height, options.region().width};
   result["groups"] = options.groups();
   result["per_group"] = options.per_group();
+  result["per_group_drawn"] = per_group_at_start;  // at the first step; the last steps of a large budget draw fewer
   result["seed"] = options.seed();
   result["steps"] = step;
   if (job.policy) result["policy"] = job.policy->string();
