@@ -110,8 +110,16 @@ TEST_F(Report, EveryFigureIsADecodablePngAndAWellFormedSvg) {
     const std::string svg = read_file(figure.svg);
     EXPECT_NE(svg.find("<svg"), std::string::npos) << figure.svg;
     EXPECT_EQ(xml_problem(svg), "") << figure.svg;
-    EXPECT_FALSE(fs::exists(fs::path(figure.png).replace_extension(".tmp.png")));
   }
+  // Nothing half-written is left, and a figure's script draws into the
+  // figure's own files, so that rerunning it by hand redraws them.
+  for (const auto& entry : fs::recursive_directory_iterator(run_dir_ / "figures")) {
+    EXPECT_FALSE(is_atomic_write_temp(entry.path())) << entry.path();
+    EXPECT_EQ(entry.path().string().find(".run.gp"), std::string::npos) << entry.path();
+  }
+  const std::string script = read_file(run_dir_ / "figures" / "data" / "miou_vs_budget.gp");
+  EXPECT_NE(script.find((fs::absolute(run_dir_) / "figures" / "miou_vs_budget.png").string()), std::string::npos);
+  EXPECT_EQ(script.find(".tmp"), std::string::npos);
   // The gallery: a row per kept val prediction (2) and as many pool rows.
   const cv::Mat gallery_image = cv::imread(gallery->png.string(), cv::IMREAD_COLOR);
   EXPECT_EQ(gallery_image.rows, 4 * (32 + 22));

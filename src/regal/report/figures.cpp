@@ -109,25 +109,37 @@ std::string terminal(const std::string& kind, int width, int height) {
 }
 
 // Writes <figures>/<name>.gp, which draws `body` into <name>.png and
-// <name>.svg, runs it, and renames the outputs into place.
+// <name>.svg, and runs it; both images are written atomically (the script
+// keeps the final names, so that it can be rerun by hand).
 Figure render(const RunData& run, const std::string& name, const std::string& title, const std::string& caption,
               const std::string& body, int width = 900, int height = 540) {
   const fs::path figures = run.dir / "figures";
   Figure figure{name, title, caption, figures / (name + ".png"), figures / (name + ".svg")};
-  const fs::path png_temp = figures / (name + ".tmp.png");
-  const fs::path svg_temp = figures / (name + ".tmp.svg");
-  std::string script = "# Drawn by regal from the CSV files beside this script.\n";
-  script += "cd " + quoted(run.data_dir().string()) + "\n";
-  script += "set datafile separator ','\n";
-  script += terminal("png", width, height) + "set output " + quoted(png_temp.string()) + "\n" + body;
-  script += "unset multiplot\nset output\n";
-  script += terminal("svg", width, height) + "set output " + quoted(svg_temp.string()) + "\n" + body;
-  script += "unset multiplot\nset output\n";
+  const auto script_for = [&](const fs::path& png, const fs::path& svg) {
+    std::string script = "# Drawn by regal from the CSV files beside this script.\n";
+    script += "cd " + quoted(run.data_dir().string()) + "\n";
+    script += "set datafile separator ','\n";
+    script += terminal("png", width, height) + "set output " + quoted(png.string()) + "\n" + body;
+    script += "unset multiplot\nset output\n";
+    script += terminal("svg", width, height) + "set output " + quoted(svg.string()) + "\n" + body;
+    script += "unset multiplot\nset output\n";
+    return script;
+  };
   const fs::path script_file = run.data_dir() / (name + ".gp");
-  write_file_atomically(script_file, script);
-  run_gnuplot(script_file);
-  fs::rename(png_temp, figure.png);
-  fs::rename(svg_temp, figure.svg);
+  write_file_atomically(script_file, script_for(figure.png, figure.svg));
+  write_atomically_with(figure.png, [&](const fs::path& png_temp) {
+    write_atomically_with(figure.svg, [&](const fs::path& svg_temp) {
+      const fs::path run_file = run.data_dir() / (name + ".run.gp");
+      write_file_atomically(run_file, script_for(png_temp, svg_temp));
+      try {
+        run_gnuplot(run_file);
+      } catch (...) {
+        fs::remove(run_file);
+        throw;
+      }
+      fs::remove(run_file);
+    });
+  });
   return figure;
 }
 
