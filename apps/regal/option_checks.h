@@ -21,7 +21,8 @@ inline CLI::Range seed_range() { return CLI::Range(int64_t{0}, std::numeric_limi
 inline void add_device_options(CLI::App& command, std::string& device, int& threads) {
   command.add_option("--device", device, "cpu | cuda | cuda:N | auto (default: config, else auto)");
   command.add_option("--threads", threads,
-                     "CPU threads for LibTorch (default: config, else every CPU this process may run on)")
+                     "CPU threads for LibTorch (default: the config's `threads`; 0 keeps LibTorch's choice, "
+                     "raised to every CPU this process may run on where that is 1)")
       ->check(at_least_one());
 }
 

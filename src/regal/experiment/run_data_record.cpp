@@ -68,9 +68,8 @@ RunDataCheck record_run_data(const fs::path& out_dir, const std::vector<RunSplit
       const std::string line = difference(file, recorded["splits"], split.role, current[split.role]);
       if (!line.empty()) differences += (differences.empty() ? "" : "; ") + line;
     }
-    REGAL_CHECK(differences.empty(), "--resume: the data of run directory ", out_dir,
-                " has changed since the run started: ", differences,
-                ". Continuing would train on other images; start a new run directory (--out DIR) or delete ",
+    REGAL_CHECK(differences.empty(), "continuing the run in ", out_dir,
+                ": its data has changed since it started: ", differences, ". Continuing would train on other images; start a new run directory (--out DIR) or delete ",
                 out_dir, " to start over");
     return RunDataCheck::kMatched;
   }
