@@ -153,6 +153,16 @@ TEST(Experiment, ASubsetRunsOnlyItsUnitsAndTheResultsGrow) {
   run_experiment(config, request);
   EXPECT_EQ(CsvTable::load(outcome.out / "results.csv").rows().size(), 4u);
   EXPECT_EQ(CsvTable::load(outcome.out / "summary.csv").rows().size(), 2u);
+  // The same 4 of D_V's 32 regions written as a share would run every unit
+  // again under another name: refused, the results untouched.
+  const std::string results = read_file(outcome.out / "results.csv");
+  request.budgets = std::vector<std::string>{"12.5%"};
+  const std::string message = testing::error_message([&] { run_experiment(config, request); });
+  EXPECT_CONTAINS(message, "'4' and '12.5%'");
+  EXPECT_EQ(read_file(outcome.out / "results.csv"), results);
+  // "4.0" is "4": the finished units are found, nothing runs again.
+  request.budgets = std::vector<std::string>{"4.0"};
+  EXPECT_EQ(run_experiment(config, request).units_run, 0);
 }
 
 TEST(Experiment, AnOutDirectoryOfAnotherConfigIsRefusedUntouched) {
@@ -185,6 +195,10 @@ TEST(Experiment, ABudgetOrPolicyThatDoesNotFitTheDataIsRefusedBeforePretraining)
   EXPECT_CONTAINS(message, "experiment.budgets");
   EXPECT_CONTAINS(message, "33");
   EXPECT_FALSE(fs::exists(pretrain_cache_dir(config)));  // nothing was trained
+  request.budgets = std::vector<std::string>{"4", "12.5%"};  // one count twice
+  message = testing::error_message([&] { run_experiment(config, request); });
+  EXPECT_CONTAINS(message, "are both 4 regions");
+  EXPECT_FALSE(fs::exists(pretrain_cache_dir(config)));
 
   // D_T holds 32 regions: 6 steps of K = 5 leave 7 for the last, fewer than K * N = 10.
   config.policy.options.groups(5).per_group(2).budget(loop::Budget::parse("30", "test"));

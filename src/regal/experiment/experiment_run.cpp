@@ -146,6 +146,10 @@ ExperimentPlan plan_of(const RunConfig& config, const ExperimentRequest& request
   if (request.budgets) plan.budgets = *request.budgets;
   if (request.seeds) plan.seeds = *request.seeds;
   plan.validate("experiment plan");
+  // One spelling per budget ("5.0%" -> "5%", as a unit's result records it),
+  // so that unit files and results agree however the budget was written.
+  for (auto& budget : plan.budgets) budget = loop::Budget::parse(budget, "experiment plan").to_string();
+  plan.validate("experiment plan");
   return plan;
 }
 
@@ -218,12 +222,21 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
   // region fits the images, every budget D_V's pool, an episode D_T's.
   const std::string file = config.file.string();
   const int64_t pool_regions = regions_of(*splits.d_v, config.policy.options.region(), file);
+  // One budget under two spellings ("3%" and "153" of 5120 regions) would run
+  // every unit twice and give the results two rows for one region count.
+  std::map<int64_t, std::string> spelling_of;  // region count -> budget as written
+  for (const auto& unit : finished_units(units_dir)) spelling_of.emplace(unit.budget_regions, unit.budget);
   for (const auto& budget : plan.budgets) {
+    int64_t regions = 0;
     try {
-      loop::Budget::parse(budget, "budget").regions(pool_regions);
+      regions = loop::Budget::parse(budget, "budget").regions(pool_regions);
     } catch (const Error& e) {
       REGAL_FAIL(file, ": 'experiment.budgets' (or --budgets): ", e.what(), " (D_V)");
     }
+    const auto [known, added] = spelling_of.emplace(regions, budget);
+    REGAL_CHECK(added || known->second == budget, file, ": budgets '", known->second, "' and '", budget,
+                "' are both ", regions, " regions of D_V (", out.string(),
+                " may hold units of the first already); write it one way");
   }
   if (!plan.policy_rewards().empty()) {
     try {
