@@ -176,6 +176,45 @@ TEST_F(Report, HeadlessChromiumRendersItWithEveryFigureDecoded) {
   EXPECT_GT(stddev[0], 5.0) << "the rendered page is blank";
 }
 
+// The gallery reads the data; the rest of the report only the run's files,
+// so a report of a run whose data has moved lacks the gallery, nothing else.
+TEST_F(Report, WithTheDataGoneTheReportIsWrittenWithoutTheGallery) {
+  const fs::path data = scratch_->path() / "data";
+  ASSERT_TRUE(fs::is_directory(data / "images"));
+  fs::rename(data / "images", data / "images-moved");
+  std::vector<std::string> figure_files;
+  fs::path report;
+  const auto restore = [&] { fs::rename(data / "images-moved", data / "images"); };
+  try {
+    fs::remove(run_dir_ / "figures" / "gallery.png");
+    report = write_figures_and_report(run_dir_);
+  } catch (...) {
+    restore();
+    throw;
+  }
+  restore();
+  EXPECT_FALSE(fs::exists(run_dir_ / "figures" / "gallery.png"));
+  EXPECT_TRUE(fs::exists(run_dir_ / "figures" / "miou_vs_budget.png"));
+  const std::string html = read_file(report);
+  EXPECT_EQ(html.find("<figure id=\"gallery\""), std::string::npos);
+  EXPECT_NE(html.find("<figure id=\"miou_vs_budget\""), std::string::npos);
+}
+
+// A cell over fewer seeds than the rest (a run still going, or a subset)
+// says so in the table, where "best mean" would otherwise compare unlike cells.
+TEST_F(Report, ACellOverFewerSeedsSaysSo) {
+  ASSERT_TRUE(fs::remove(run_dir_ / "units" / "random-4-seed1.json"));
+  experiment::ExperimentRequest request;
+  request.methods = std::vector<std::string>{"random"};
+  request.budgets = std::vector<std::string>{"4"};
+  request.seeds = std::vector<uint64_t>{0};  // finished: nothing runs, the results are rewritten
+  const auto outcome =
+      experiment::run_experiment(experiment::load_run_config(scratch_->path() / "tiny.yaml"), request);
+  EXPECT_EQ(outcome.units_run, 0);
+  const std::string html = read_file(write_figures_and_report(run_dir_));
+  EXPECT_NE(html.find("(1 of 2 seeds)"), std::string::npos);
+}
+
 TEST(ReportErrors, ARunWithoutResultsIsNamed) {
   testing::ScratchDir dir("report-empty");
   EXPECT_CONTAINS(testing::error_message([&] { write_figures_and_report(dir.path()); }),

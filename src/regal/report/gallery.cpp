@@ -97,6 +97,11 @@ std::optional<Figure> write_gallery(const fs::path& run_dir, const std::vector<R
   if (methods.empty()) return std::nullopt;
 
   auto config = experiment::load_run_config(run_dir / "config.yaml");
+  // Read, never drawn: a report run from another directory would otherwise
+  // draw and write role splits of its own.
+  REGAL_CHECK(!config.target.role_splits || fs::exists(config.target.role_splits->file), "the role split file ",
+              config.target.role_splits->file, " of ", run_dir / "config.yaml",
+              " is not there (paths in it are relative to the directory the experiment ran in)");
   experiment::ensure_role_splits(config);
   const auto val = data::open_dataset(config.target.spec("val"));
   const auto pool = data::open_dataset(config.target.spec("d_v"));

@@ -52,6 +52,10 @@ std::string metric_table(const json& results, const std::string& metric, const s
     budgets[regions] = row.at("budget").get<std::string>();
     cells[{method, regions}] = &row;
   }
+  // A cell over fewer seeds than the others (a run still going, or a subset)
+  // says so where it is read, not only in its tooltip.
+  size_t most_seeds = 0;
+  for (const auto& [key, row] : cells) most_seeds = std::max(most_seeds, row->at("seeds").size());
   std::map<int64_t, double> best;
   for (const auto& [key, row] : cells) {
     const double mean = number(row->at(metric).at("mean"));
@@ -73,6 +77,7 @@ std::string metric_table(const json& results, const std::string& metric, const s
       const auto seeds = it->second->at("seeds").size();
       std::string cell = std::isnan(mean) ? "n/a" : fmt::format("{:.2f}", 100.0 * mean);
       if (!std::isnan(std)) cell += fmt::format(" &plusmn; {:.2f}", 100.0 * std);
+      if (seeds < most_seeds) cell += fmt::format(" <small>({} of {} seeds)</small>", seeds, most_seeds);
       const bool is_best = !std::isnan(mean) && best.count(regions) && mean == best[regions];
       html += fmt::format("<td{} title=\"{} seed(s)\">{}</td>", is_best ? " class=\"best\"" : "", seeds,
                           is_best ? "<b>" + cell + "</b>" : cell);
@@ -201,7 +206,13 @@ fs::path write_figures_and_report(const fs::path& run_dir) {
   fs::path report;
   try {
     figures = write_figures(run_dir, units);
-    if (auto gallery = write_gallery(run_dir, units)) figures.push_back(*gallery);
+    // The gallery is the one figure that reads the data, not the run's files:
+    // with the data moved or unreadable the rest of the report still stands.
+    try {
+      if (auto gallery = write_gallery(run_dir, units)) figures.push_back(*gallery);
+    } catch (const Error& e) {
+      spdlog::warn("report: no gallery, the run's data cannot be read from here ({})", e.what());
+    }
     report = write_report(run_dir, figures, units);
   } catch (const json::exception& e) {
     // Every file was checked for the fields the tables need; one edited or
