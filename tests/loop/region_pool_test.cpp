@@ -11,6 +11,9 @@
 #include "regal/core/error.h"
 #include "regal/loop/candidates.h"
 #include "regal/loop/region_training.h"
+#include "regal/nn/fpn.h"
+#include "regal/data/dataset.h"
+#include "regal/data/sample_store.h"
 #include "support/test_support.h"
 
 namespace regal::loop {
@@ -173,6 +176,26 @@ TEST(RegionCrop, ContainsTheRegionCentreAndIgnoresUnlabelledPixels) {
   // A crop larger than the image is cut to the image.
   const auto whole = region_crop(sample, pool.pixel_mask(0), region, {16, 16}, 128, 128, rng);
   EXPECT_EQ(whole.sample.label.sizes(), (std::vector<int64_t>{height, width}));
+}
+
+// Crops are cut to the image, and the batch rule sees that size: a step that
+// labels three regions of 32 x 32 images with batch size 2 folds the third
+// crop into the batch before it instead of failing in BatchNorm at 1 x 1,
+// however large the configured crop.
+TEST(RegionTrainer, ATrailingCropOfASmallImageJoinsTheBatchBefore) {
+  testing::ScratchDir dir("region-trainer");
+  testing::write_band_dataset(dir.path(), "d", 2, 32, 32, 3, 1);
+  const data::SampleStore store(data::open_dataset({"folder", dir.path(), "d"}), true);
+  RegionPool pool(2, 32, 32, {16, 16});
+  const std::vector<al::Region> regions = {{0, 0, 0}, {0, 16, 16}, {1, 0, 16}};
+  for (const auto& region : regions) pool.label(region);
+  torch::manual_seed(1);
+  RegionTrainer trainer(nn::Fpn(nn::FpnOptions(3).backbone(nn::Backbone::ResNet18).fpn_channels(8)),
+                        RegionTrainOptions().crop_height(128).crop_width(128).batch_size(2), torch::kCPU);
+  std::mt19937_64 rng(2);
+  double loss = 0.0;
+  EXPECT_NO_THROW(loss = trainer.train_epoch(store, pool, regions, rng));
+  EXPECT_GT(loss, 0.0);
 }
 
 }  // namespace

@@ -106,9 +106,12 @@ double RegionTrainer::train_epoch(const data::SampleStore& store, const RegionPo
   const auto order = random_permutation(static_cast<int64_t>(regions.size()), rng);
   double loss_sum = 0.0;
   int batches = 0;
+  // The crops region_crop cuts: no larger than the images (the batch rule
+  // for a trailing single crop depends on the size that reaches the net).
+  const int64_t crop_height = std::min(options_.crop_height(), pool.grid().image_height());
+  const int64_t crop_width = std::min(options_.crop_width(), pool.grid().image_width());
   for (const auto& [begin, end] : train::batch_ranges(order.size(), static_cast<size_t>(options_.batch_size()),
-                                                      options_.crop_height(), options_.crop_width(),
-                                                      "region training")) {
+                                                      crop_height, crop_width, "region training")) {
     std::vector<at::Tensor> images;
     std::vector<at::Tensor> labels;
     for (size_t i = begin; i < end; ++i) {
