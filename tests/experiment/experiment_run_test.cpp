@@ -149,6 +149,10 @@ TEST(Experiment, ASubsetRunsOnlyItsUnitsAndTheResultsGrow) {
   EXPECT_TRUE(outcome.finished);
   EXPECT_EQ(outcome.units_total, 2);
   EXPECT_FALSE(fs::exists(outcome.out / "policy-miou"));  // no RALis method: no policy
+  // Each unit says what ran it (the config asks for one thread).
+  const auto unit = nlohmann::json::parse(read_file(outcome.out / "units" / "random-4-seed0.json"));
+  EXPECT_EQ(unit.at("environment").at("threads"), 1);
+  EXPECT_EQ(unit.at("environment").at("libtorch"), TORCH_VERSION);
   request.methods = std::vector<std::string>{"entropy"};
   run_experiment(config, request);
   EXPECT_EQ(CsvTable::load(outcome.out / "results.csv").rows().size(), 4u);

@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include "regal/core/atomic_file.h"
 #include "regal/core/device.h"
@@ -159,6 +160,13 @@ loop::PolicyTrainingResult run_train_policy(const RunConfig& config_in, const Po
   return result;
 }
 
+nlohmann::json run_environment(const c10::Device& device) {
+  return {{"regal", REGAL_VERSION},
+          {"libtorch", TORCH_VERSION},
+          {"device", describe_device(device)},
+          {"threads", at::get_num_threads()}};
+}
+
 TargetSplits open_target_splits(const RunConfig& config) {
   TargetSplits splits;
   splits.d_t = open_store(config, "d_t");
@@ -223,6 +231,7 @@ nlohmann::json run_evaluate(const RunConfig& config_in, const TargetSplits& spli
   // No run directory to record in: the results carry the fingerprints of
   // every split read.
   job.data = split_fingerprints(splits.run_splits(config));
+  job.environment = run_environment(device);
   auto net = make_net(config, splits.d_v->dataset().info().num_classes());
   spdlog::info("device: {}", describe_device(device));
   const loop::EvaluationData data{splits.d_v.get(), splits.d_s.get(), splits.d_r.get(), splits.val.get()};

@@ -51,6 +51,10 @@ struct TargetSplits {
 // throws: regal::Error (a missing or unreadable split).
 TargetSplits open_target_splits(const RunConfig& config);
 
+// What a run ran with: regal and LibTorch versions, the device and the
+// LibTorch thread count now set (numbers can differ slightly between them).
+nlohmann::json run_environment(const c10::Device& device);
+
 struct EvaluateRequest {
   std::string method;                           // random | entropy | bald | ralis
   std::string budget;                           // "3%" or a region count; empty: the config's first

@@ -251,10 +251,16 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
   nlohmann::json record = fs::exists(out / "experiment.json") ? read_json(out / "experiment.json") : nlohmann::json::object();
   record["config"] = config.file.string();
   record["plan"] = {{"methods", plan.methods}, {"budgets", plan.budgets}, {"seeds", plan.seeds}};
-  record["environment"] = {{"regal", REGAL_VERSION},
-                           {"libtorch", TORCH_VERSION},
-                           {"device", describe_device(device)},
-                           {"threads", at::get_num_threads()}};
+  // Continuing on another device or thread count is allowed (a run moved to
+  // a GPU machine) but said: the numbers of its units can differ slightly.
+  // Every unit records its own environment.
+  const nlohmann::json environment = run_environment(device);
+  if (record.contains("environment") && record.at("environment") != environment) {
+    spdlog::warn("experiment: earlier invocations ran with {}, this one with {}; units of the two may differ "
+                 "slightly (each unit's JSON records its own under \"environment\")",
+                 record.at("environment").dump(), environment.dump());
+  }
+  record["environment"] = environment;
   auto& seconds = record["seconds"];
   if (!seconds.is_object()) seconds = nlohmann::json::object();
   const auto add_seconds = [&](const std::string& phase, double value) {

@@ -369,6 +369,7 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
                        {"scoring", seconds_score},
                        {"total", seconds_before + seconds_since(start)}};
   if (!job.data.is_null()) result["data"] = job.data;
+  if (!job.environment.is_null()) result["environment"] = job.environment;
   write_file_atomically(job.out_file, result.dump(2) + "\n");
   if (!job.checkpoint_dir.empty()) std::filesystem::remove_all(job.checkpoint_dir);
   spdlog::info("evaluate {} ({} regions): val mIoU {:.2f}% wIoU {:.2f}%, rarest {} classes {:.2f}%, train mIoU "

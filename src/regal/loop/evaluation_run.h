@@ -52,6 +52,8 @@ struct EvaluationJob {
   // Which data the run read (the caller's description, e.g. fingerprints of
   // the splits); written under "data" when not null.
   nlohmann::json data;
+  // What ran it (versions, device, threads); written under "environment" when not null.
+  nlohmann::json environment;
   // The predicted train ids of the first `prediction_images` val images, as
   // 8-bit PNGs `<predictions_dir>/<id>.png` (for figures); 0 writes none.
   int64_t prediction_images = 0;
