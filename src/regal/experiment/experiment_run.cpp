@@ -224,8 +224,11 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
   const int64_t pool_regions = regions_of(*splits.d_v, config.policy.options.region(), file);
   // One budget under two spellings ("3%" and "153" of 5120 regions) would run
   // every unit twice and give the results two rows for one region count.
+  // Every finished unit, of this plan and of earlier ones (a subset grows the
+  // results): read once here, then each new unit is added as it finishes.
+  std::vector<UnitResult> finished = finished_units(units_dir);
   std::map<int64_t, std::string> spelling_of;  // region count -> budget as written
-  for (const auto& unit : finished_units(units_dir)) spelling_of.emplace(unit.budget_regions, unit.budget);
+  for (const auto& unit : finished) spelling_of.emplace(unit.budget_regions, unit.budget);
   for (const auto& budget : plan.budgets) {
     int64_t regions = 0;
     try {
@@ -355,9 +358,6 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
                                 {"supervised_val_miou", record.contains("supervised_summary")
                                                             ? record["supervised_summary"].at("best_val_miou")
                                                             : nlohmann::json(nullptr)}};
-  // Every finished unit, of this plan and of earlier ones (a subset grows the
-  // results): read once, then each new unit is added as it finishes.
-  std::vector<UnitResult> finished = finished_units(units_dir);
   UnitClock unit_clock;
   const auto units_start = Clock::now();
   while (!remaining.empty()) {
