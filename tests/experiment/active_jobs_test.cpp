@@ -4,7 +4,7 @@
 // checkpoint and keeps it. A budget of the whole pool is reached even when
 // K does not divide the pool. `regal select` chooses regions of unlabelled
 // images, reproducibly, with a baseline or a query network, and a later
-// round skips them.
+// round skips them. A --policy or --net the method never reads is refused.
 #include "regal/experiment/active_jobs.h"
 
 #include <algorithm>
@@ -118,6 +118,39 @@ TEST(Evaluate, ABudgetOfTheWholePoolLabelsEveryRegionWhenKDoesNotDivideIt) {
 // A pretrained tiny net and the user's own images: three band images without
 // labels (24 regions of 16 x 16), with a request for them; their annotations
 // are in <dir>/annotations.
+// A policy passed to a baseline, or a net passed to random picks, would be
+// silently unused and the results read as if it had chosen: refused before
+// any data is generated or written.
+TEST(ActiveJobs, RefuseAFileTheMethodNeverReadsBeforeAnythingIsWritten) {
+  testing::ScratchDir dir("unused-files");
+  const RunConfig config = load_run_config(testing::write_tiny_experiment(dir.path()));
+  const auto entries_before = std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator());
+
+  EvaluateRequest evaluate;
+  evaluate.method = "entropy";
+  evaluate.policy = dir.path() / "best_policy.pt";
+  evaluate.out = dir.path() / "entropy.json";
+  std::string message = testing::error_message([&] { run_evaluate(config, evaluate); });
+  EXPECT_CONTAINS(message, "--policy");
+  EXPECT_CONTAINS(message, "--method ralis");
+
+  SelectRequest select;
+  select.images = dir.path();
+  select.out = dir.path() / "selected";
+  select.method = "bald";
+  select.policy = dir.path() / "best_policy.pt";
+  message = testing::error_message([&] { run_select(config, select); });
+  EXPECT_CONTAINS(message, "--policy");
+  select.method = "random";
+  select.policy.reset();
+  select.net = dir.path() / "best.pt";
+  message = testing::error_message([&] { run_select(config, select); });
+  EXPECT_CONTAINS(message, "--net");
+  EXPECT_CONTAINS(message, "random");
+
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), entries_before);
+}
+
 struct SelectWorld {
   testing::ScratchDir dir;
   RunConfig config;

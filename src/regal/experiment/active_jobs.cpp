@@ -62,6 +62,18 @@ fs::path pretrained_checkpoint(const RunConfig& config) {
   return pretrained;
 }
 
+// A file passed to a method that never reads it is refused rather than
+// ignored: the user meant another method, and a silently unused --policy
+// would leave results labelled with a policy that never chose a region.
+void refuse_unused_files(loop::Method method, const std::optional<fs::path>& policy,
+                         const std::optional<fs::path>& net) {
+  REGAL_CHECK(!policy || method == loop::Method::kPolicy, "--policy ", *policy, " is read only by --method ralis, not ",
+              loop::to_string(method), "; drop --policy or use --method ralis");
+  REGAL_CHECK(!net || method != loop::Method::kRandom, "--net ", *net,
+              " is not read by --method random (it picks regions without the net); drop --net or choose another "
+              "method");
+}
+
 nn::Fpn make_net(const RunConfig& config, int num_classes) {
   torch::manual_seed(config.seed);
   nn::Fpn net(config.model.fpn_options(num_classes));
@@ -192,7 +204,9 @@ nlohmann::json run_evaluate(const RunConfig& config_in, const EvaluateRequest& r
   set_thread_count(config.threads);
   // Checked before the scenes are generated and every split is decoded: a
   // mistyped flag, a missing device or no pretrained net stops the run at once.
-  check_method_runs_on_model(loop::parse_method(request.method, "--method"), config);
+  const auto method = loop::parse_method(request.method, "--method");
+  check_method_runs_on_model(method, config);
+  refuse_unused_files(method, request.policy, std::nullopt);
   if (!request.budget.empty()) loop::Budget::parse(request.budget, "--budget");
   resolve_device(config.device);
   pretrained_checkpoint(config);
@@ -344,6 +358,7 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
   // Everything that can be checked without the data, first.
   const auto method = loop::parse_method(request.method, "--method");
   check_method_runs_on_model(method, config);
+  refuse_unused_files(method, request.policy, request.net);
   const auto device = resolve_device(config.device);
   // An earlier round's record is never overwritten (the next round excludes it).
   REGAL_CHECK(!fs::exists(request.out / "selection.json"), request.out,
