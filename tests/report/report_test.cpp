@@ -12,6 +12,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "regal/core/atomic_file.h"
+#include "regal/core/csv_table.h"
 #include "regal/experiment/experiment_run.h"
 #include "regal/report/gallery.h"
 #include "data/dataset_fixtures.h"
@@ -198,6 +199,33 @@ TEST_F(Report, WithTheDataGoneTheReportIsWrittenWithoutTheGallery) {
   const std::string html = read_file(report);
   EXPECT_EQ(html.find("<figure id=\"gallery\""), std::string::npos);
   EXPECT_NE(html.find("<figure id=\"miou_vs_budget\""), std::string::npos);
+}
+
+// A report drawn while a policy trains sums only the episodes that ended:
+// the one in progress would read as a poor episode.
+TEST_F(Report, ThePolicyFigureLeavesOutTheEpisodeInProgress) {
+  const fs::path log = run_dir_ / "policy-miou" / "log.csv";
+  const std::string finished_log = read_file(log);
+  CsvTable steps = CsvTable::load(log);
+  const auto episodes = CsvTable::load(run_dir_ / "policy-miou" / "episodes.csv");
+  const auto episodes_done = static_cast<int64_t>(episodes.rows().size());
+  ASSERT_GT(episodes_done, 0);
+  // The first step of the next episode, as the log holds it mid-episode.
+  std::vector<std::string> next = steps.rows().back();
+  next[steps.column("episode")] = std::to_string(episodes_done);
+  next[steps.column("t")] = std::to_string(std::stoll(next[steps.column("t")]) + 1);
+  steps.add_row(next);
+  steps.save(log);
+  try {
+    write_figures(run_dir_);
+  } catch (...) {
+    write_file_atomically(log, finished_log);
+    throw;
+  }
+  write_file_atomically(log, finished_log);
+  const auto plotted = CsvTable::load(run_dir_ / "figures" / "data" / "policy-miou-episodes.csv");
+  ASSERT_EQ(static_cast<int64_t>(plotted.rows().size()), episodes_done);
+  EXPECT_EQ(plotted.rows().back()[0], std::to_string(episodes_done));  // 1-based: the last finished one
 }
 
 // A cell over fewer seeds than the rest (a run still going, or a subset)

@@ -292,6 +292,17 @@ std::optional<Figure> policy_figure(const RunData& run) {
   std::string steps_plot, episodes_plot, loss_plot, epsilon_plot;
   for (const auto& [reward, log] : logs) {
     const auto table = CsvTable::load(log);
+    // episodes.csv gains a row when an episode ends: a report drawn while the
+    // policy trains leaves out the episode in progress, whose partial sum
+    // would read as a poor episode.
+    std::set<int64_t> finished_episodes;
+    const fs::path episodes_log = log.parent_path() / "episodes.csv";
+    const bool knows_finished = fs::exists(episodes_log);  // every policy run writes it; a copied log may lack it
+    if (knows_finished) {
+      const auto episodes = CsvTable::load(episodes_log);
+      const int index = episodes.column("episode");
+      for (const auto& row : episodes.rows()) finished_episodes.insert(std::stoll(row[index]));
+    }
     const int episode = table.column("episode"), t = table.column("t"), r = table.column("reward"),
               loss = table.column("dqn_loss"), epsilon = table.column("epsilon");
     std::vector<std::vector<std::string>> step_rows;
@@ -301,7 +312,10 @@ std::optional<Figure> policy_figure(const RunData& run) {
       episode_reward[std::stoll(row[episode])] += row[r].empty() ? 0.0 : std::stod(row[r]);
     }
     std::vector<std::vector<std::string>> episode_rows;
-    for (const auto& [index, total] : episode_reward) episode_rows.push_back({std::to_string(index + 1), gp_number(total)});
+    for (const auto& [index, total] : episode_reward) {
+      if (knows_finished && finished_episodes.count(index) == 0) continue;
+      episode_rows.push_back({std::to_string(index + 1), gp_number(total)});
+    }
     const std::string method = "ralis-" + reward;
     const std::string steps_file = "policy-" + reward + "-steps.csv";
     const std::string episodes_file = "policy-" + reward + "-episodes.csv";
@@ -322,7 +336,7 @@ std::optional<Figure> policy_figure(const RunData& run) {
   body += "set xlabel 'step t'\nset ylabel 'epsilon'\nset title 'exploration epsilon'\nplot " + trim(epsilon_plot) + "\n";
   return render(run, "policy_training", "Query network training",
                 "Per labelling step of policy training on D_T: the reward (gain of the D_R metric), its sum per "
-                "episode, the double-DQN loss (empty until the replay buffer holds a batch) and the exploration "
+                "finished episode, the double-DQN loss (empty until the replay buffer holds a batch) and the exploration "
                 "rate.",
                 body, 1000, 720);
 }
