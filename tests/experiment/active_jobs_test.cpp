@@ -115,9 +115,6 @@ TEST(Evaluate, ABudgetOfTheWholePoolLabelsEveryRegionWhenKDoesNotDivideIt) {
   EXPECT_EQ(result["labelled_regions"].size(), 32u);
 }
 
-// A pretrained tiny net and the user's own images: three band images without
-// labels (24 regions of 16 x 16), with a request for them; their annotations
-// are in <dir>/annotations.
 // A policy passed to a baseline, or a net passed to random picks, would be
 // silently unused and the results read as if it had chosen: refused before
 // any data is generated or written.
@@ -151,6 +148,9 @@ TEST(ActiveJobs, RefuseAFileTheMethodNeverReadsBeforeAnythingIsWritten) {
   EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), entries_before);
 }
 
+// A pretrained tiny net and the user's own images: three band images without
+// labels (24 regions of 16 x 16), with a request for them; their annotations
+// are in <dir>/annotations.
 struct SelectWorld {
   testing::ScratchDir dir;
   RunConfig config;

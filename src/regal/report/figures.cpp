@@ -336,8 +336,8 @@ std::optional<Figure> policy_figure(const RunData& run) {
   body += "set xlabel 'step t'\nset ylabel 'epsilon'\nset title 'exploration epsilon'\nplot " + trim(epsilon_plot) + "\n";
   return render(run, "policy_training", "Query network training",
                 "Per labelling step of policy training on D_T: the reward (gain of the D_R metric), its sum per "
-                "finished episode, the double-DQN loss (empty until the replay buffer holds a batch) and the exploration "
-                "rate.",
+                "finished episode, the double-DQN loss (empty until the replay buffer holds a batch) and the "
+                "exploration rate.",
                 body, 1000, 720);
 }
 
