@@ -6,6 +6,7 @@
 
 #include <sched.h>
 
+#include <ATen/Context.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
@@ -23,24 +24,40 @@ void check_device_name(const std::string& name) {
   REGAL_CHECK(index_follows, "device '", name, "': expected auto, cpu, cuda or cuda:N");
 }
 
+namespace {
+
+// cuDNN otherwise may pick convolution algorithms that accumulate with atomic
+// additions, and with benchmarking on, pick them by timing: either makes two
+// runs of the same settings differ.
+c10::Device with_reproducible_kernels(const c10::Device& device) {
+  if (device.is_cuda()) {
+    at::globalContext().setDeterministicCuDNN(true);
+    at::globalContext().setBenchmarkCuDNN(false);
+  }
+  return device;
+}
+
+}  // namespace
+
 c10::Device resolve_device(const std::string& name) {
   check_device_name(name);
   if (name == "auto") {
-    return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+    return with_reproducible_kernels(torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0)
+                                                                 : c10::Device(c10::kCPU));
   }
   if (name == "cpu") {
     return c10::Device(c10::kCPU);
   }
   REGAL_CHECK(torch::cuda::is_available(), "device '", name,
               "': this LibTorch build has no usable CUDA device; use --device cpu");
-  if (name == "cuda") return c10::Device(c10::kCUDA);
+  if (name == "cuda") return with_reproducible_kernels(c10::Device(c10::kCUDA));
   // N is read here, not by c10: its DeviceIndex is 8 bits in LibTorch 1.13,
   // so "cuda:200" would wrap to a negative index.
   const int64_t index = std::stoll(name.substr(5));  // check_device_name: 1 to 4 digits
   const auto count = static_cast<int64_t>(torch::cuda::device_count());
   REGAL_CHECK(index < count, "device '", name, "': this machine has ", count, " CUDA device(s), cuda:0 to cuda:",
               count - 1);
-  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+  return with_reproducible_kernels(c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index)));
 }
 
 int available_cpu_count() {

@@ -13,6 +13,10 @@ namespace regal {
 void check_device_name(const std::string& name);
 
 // name: "auto" | "cpu" | "cuda" | "cuda:N".
+// A CUDA device found also asks cuDNN, for the whole process, for
+// deterministic algorithms and no benchmarking: one source of run-to-run
+// differences on CUDA (nn's resize_bilinear and pixel_cross_entropy remove
+// two others).
 // throws regal::Error for an unknown name, when CUDA is asked for but absent,
 // or when N is not below the number of CUDA devices.
 c10::Device resolve_device(const std::string& name);

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "regal/core/error.h"
+#include "regal/nn/pixel_cross_entropy.h"
 #include "regal/train/batching.h"
 #include "regal/train/checkpoint.h"
 
@@ -125,8 +126,7 @@ double RegionTrainer::train_epoch(const data::SampleStore& store, const RegionPo
     const auto image_batch = torch::stack(images).to(device_);  // [B, 3, h, w]
     const auto label_batch = torch::stack(labels).to(device_);  // [B, h, w]
     const auto logits = net_->forward(image_batch);             // [B, C, h, w]
-    const auto loss = torch::nn::functional::cross_entropy(
-        logits, label_batch, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnore));
+    const auto loss = nn::pixel_cross_entropy(logits, label_batch, kIgnore, nn::LossReduction::Mean);
     optimizer_->zero_grad();
     loss.backward();
     if (options_.grad_clip() > 0) torch::nn::utils::clip_grad_norm_(net_->parameters(), options_.grad_clip());

@@ -7,28 +7,23 @@
 #include <vector>
 
 #include "regal/core/error.h"
+#include "regal/nn/bilinear_resize.h"
 
 namespace regal::nn {
 namespace {
 
 namespace F = torch::nn::functional;
 
-// Resizes x [B, C, h, w] to [B, C, size_of.size(2), size_of.size(3)]. Sizes
-// are taken from the target rather than assumed to be 2x, because with inputs
-// that are not multiples of 32 the stages are ceil-halved (e.g. 4x5 -> 7x10).
-// (An enum rather than the options' mode variant: that is c10::variant in
-// LibTorch 1.13 and std::variant in current releases.)
-enum class Resize { Nearest, Bilinear };
-
-torch::Tensor resize_like(const torch::Tensor& x, const torch::Tensor& size_of, Resize mode) {
-  auto options =
-      F::InterpolateFuncOptions().size(std::vector<int64_t>{size_of.size(2), size_of.size(3)});
-  if (mode == Resize::Bilinear) {
-    options.mode(torch::kBilinear).align_corners(false);
-  } else {
-    options.mode(torch::kNearest);
-  }
-  return F::interpolate(x, options);
+// Nearest-neighbour resize of x [B, C, h, w] to the size of size_of
+// [B, ., H, W]. Sizes are taken from the target rather than assumed to be 2x,
+// because with inputs that are not multiples of 32 the stages are
+// ceil-halved (e.g. 4x5 -> 7x10). (LibTorch's CUDA backward of nearest
+// resizing sums each input pixel's outputs in a fixed order, unlike that of
+// bilinear resizing: see resize_bilinear.)
+torch::Tensor resize_nearest_like(const torch::Tensor& x, const torch::Tensor& size_of) {
+  return F::interpolate(x, F::InterpolateFuncOptions()
+                               .size(std::vector<int64_t>{size_of.size(2), size_of.size(3)})
+                               .mode(torch::kNearest));
 }
 
 }  // namespace
@@ -100,7 +95,7 @@ torch::Tensor FpnImpl::features(torch::Tensor x) {
   p[3] = lateral_->at<torch::nn::Conv2dImpl>(3).forward(c[3]);  // [B, F, H/32, W/32]
   for (int k = 2; k >= 0; --k) {
     torch::Tensor lateral = lateral_->at<torch::nn::Conv2dImpl>(k).forward(c[k]);
-    p[k] = lateral + resize_like(p[k + 1], lateral, Resize::Nearest);  // [B, F, H/2^(k+2), ..]
+    p[k] = lateral + resize_nearest_like(p[k + 1], lateral);  // [B, F, H/2^(k+2), ..]
   }
 
   // Semantic head: smooth each level, bring it to 1/4 resolution, and sum.
@@ -110,7 +105,7 @@ torch::Tensor FpnImpl::features(torch::Tensor x) {
   torch::Tensor merged = smooth_->at<ConvBnReluImpl>(0).forward(p[0]);  // [B, F, H/4, W/4]
   for (size_t k = 1; k < 4; ++k) {
     torch::Tensor level = smooth_->at<ConvBnReluImpl>(k).forward(p[k]);
-    merged = merged + resize_like(level, merged, Resize::Bilinear);
+    merged = merged + resize_bilinear(level, merged.size(2), merged.size(3));
   }
   return merged;
 }
@@ -122,10 +117,7 @@ torch::Tensor FpnImpl::head(const torch::Tensor& features, int64_t height, int64
   // Dropout2d returns a new tensor: `features` stays as it was for the next pass.
   const torch::Tensor kept = dropout_ ? dropout_->forward(features) : features;  // [B, F, H/4, W/4]
   torch::Tensor logits = classifier_->forward(kept);  // [B, num_classes, H/4, W/4]
-  return F::interpolate(logits, F::InterpolateFuncOptions()
-                                    .size(std::vector<int64_t>{height, width})
-                                    .mode(torch::kBilinear)
-                                    .align_corners(false));  // [B, num_classes, H, W]
+  return resize_bilinear(logits, height, width);  // [B, num_classes, H, W]
 }
 
 void FpnImpl::set_mc_dropout(bool on) {

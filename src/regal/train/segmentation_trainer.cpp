@@ -16,6 +16,7 @@
 #include "regal/core/progress.h"
 #include "regal/metrics/confusion_matrix.h"
 #include "regal/metrics/iou.h"
+#include "regal/nn/pixel_cross_entropy.h"
 #include "regal/train/augment.h"
 #include "regal/train/batching.h"
 #include "regal/train/checkpoint.h"
@@ -125,10 +126,7 @@ EvalResult evaluate_segmentation(nn::Fpn& net, const data::SampleStore& samples,
     auto logits = net->forward(image_batch);             // [B, C, H, W]
     const int64_t valid = (label_batch != kIgnore).sum().item<int64_t>();
     if (valid > 0) {
-      loss_sum += torch::nn::functional::cross_entropy(
-                      logits, label_batch,
-                      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnore).reduction(torch::kSum))
-                      .item<double>();
+      loss_sum += nn::pixel_cross_entropy(logits, label_batch, kIgnore, nn::LossReduction::Sum).item<double>();
       counted_pixels += valid;
     }
     confusion.update(logits.argmax(1), label_batch);
@@ -227,8 +225,7 @@ TrainResult train_segmentation(nn::Fpn& net, const data::SampleStore& train_set,
       auto label_batch = torch::stack(labels).to(device);  // [B, h, w]
       auto logits = net->forward(image_batch);             // [B, C, h, w]
       if ((label_batch != kIgnore).any().item<bool>()) {
-        auto loss = torch::nn::functional::cross_entropy(
-            logits, label_batch, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnore));
+        auto loss = nn::pixel_cross_entropy(logits, label_batch, kIgnore, nn::LossReduction::Mean);
         optimizer.zero_grad();
         loss.backward();
         if (options.grad_clip() > 0) {
