@@ -81,6 +81,18 @@ TEST(Checkpoint, RoundTripRestoresWeightsOptimizerAndMeta) {
   }
 }
 
+// A digest of best.pt keys the policy cache and the resume checks: the same
+// weights must give the same file, whatever it is called and whichever
+// process wrote it.
+TEST(Checkpoint, TheSameWeightsGiveTheSameBytesUnderAnyName) {
+  testing::ScratchDir dir("ckpt");
+  auto net = tiny_net();
+  torch::optim::SGD optimizer(net->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
+  save_checkpoint(dir.path() / "best.pt", *net, &optimizer, {{"epoch", 3}});
+  save_checkpoint(dir.path() / "other" / "last.pt", *net, &optimizer, {{"epoch", 3}});
+  EXPECT_EQ(read_file(dir.path() / "best.pt"), read_file(dir.path() / "other" / "last.pt"));
+}
+
 TEST(Checkpoint, MismatchedNetAndCorruptFileAreErrorsNamingTheFile) {
   testing::ScratchDir dir("ckpt");
   auto net = tiny_net();

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "regal/core/archive_file.h"
 #include "regal/core/atomic_file.h"
 #include "regal/core/error.h"
 #include "regal/core/fnv_hash.h"
@@ -195,8 +196,7 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
   const auto save_checkpoint = [&] {
     train::save_checkpoint(checkpoint_file(step, "seg"), *trainer.net(), &trainer.optimizer(), nlohmann::json{});
     pool.save(checkpoint_file(step, "pool"));
-    write_atomically_with(checkpoint_file(step, "fractions"),
-                          [&](const std::filesystem::path& temp) { torch::save(fractions, temp.string()); });
+    save_tensor_atomically(checkpoint_file(step, "fractions"), fractions);
     const nlohmann::json progress_json = {{"identity", identity},
                                           {"step", step},
                                           {"labelled_regions", pool.labelled_count()},

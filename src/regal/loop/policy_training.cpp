@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "regal/al/action_features.h"
+#include "regal/core/archive_file.h"
 #include "regal/core/atomic_file.h"
 #include "regal/core/csv_table.h"
 #include "regal/core/error.h"
@@ -395,9 +396,8 @@ class PolicyRun {
     buffer_.save(checkpoint_file(tag, "buffer"));
     pool_.save(checkpoint_file(tag, "pool"));
     if (counters_.has_pending) {
-      std::vector<at::Tensor> tensors = {pending_.state, pending_.actions, pending_.candidates.regions_tensor()};
-      write_atomically_with(checkpoint_file(tag, "pending"),
-                            [&](const fs::path& temp) { torch::save(tensors, temp.string()); });
+      save_tensors_atomically(checkpoint_file(tag, "pending"),
+                              {pending_.state, pending_.actions, pending_.candidates.regions_tensor()});
     }
     steps_log_.save(job_.out_dir / "log.csv");
     episodes_log_.save(job_.out_dir / "episodes.csv");

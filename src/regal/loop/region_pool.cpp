@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
-#include "regal/core/atomic_file.h"
+#include "regal/core/archive_file.h"
 #include "regal/core/error.h"
 
 namespace regal::loop {
@@ -140,7 +140,7 @@ at::Tensor RegionPool::pixel_mask(int64_t image) const {
 }
 
 void RegionPool::save(const std::filesystem::path& path) const {
-  write_atomically_with(path, [&](const std::filesystem::path& temp) { torch::save(labelled_, temp.string()); });
+  save_tensor_atomically(path, labelled_);
 }
 
 void RegionPool::load(const std::filesystem::path& path) {

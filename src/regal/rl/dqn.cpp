@@ -7,7 +7,7 @@
 
 #include <torch/torch.h>
 
-#include "regal/core/atomic_file.h"
+#include "regal/core/archive_file.h"
 #include "regal/core/error.h"
 
 namespace regal::rl {
@@ -320,12 +320,7 @@ void DqnTrainer::save(const std::filesystem::path& path) const {
     learning_rates.push_back(group.options().get_lr());
   }
   root.write("learning_rates", torch::tensor(learning_rates, torch::kDouble));  // [groups]
-  try {
-    write_atomically_with(path,
-                          [&](const std::filesystem::path& temp) { root.save_to(temp.string()); });
-  } catch (const c10::Error& e) {
-    REGAL_FAIL("cannot write DQN checkpoint ", path, ": ", e.what_without_backtrace());
-  }
+  save_archive_atomically(path, root);
 }
 
 void DqnTrainer::load(const std::filesystem::path& path) {

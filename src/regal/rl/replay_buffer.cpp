@@ -8,7 +8,7 @@
 
 #include <torch/torch.h>
 
-#include "regal/core/atomic_file.h"
+#include "regal/core/archive_file.h"
 #include "regal/core/error.h"
 
 namespace regal::rl {
@@ -225,12 +225,7 @@ void ReplayBuffer::save(const std::filesystem::path& path) const {
   archive.write("action", torch::tensor(action, torch::kLong));                      // [T]
   archive.write("reward", torch::tensor(reward, torch::kDouble));                    // [T]
   archive.write("terminal", torch::tensor(terminal, torch::kLong));                  // [T]
-  try {
-    write_atomically_with(
-        path, [&](const std::filesystem::path& temp) { archive.save_to(temp.string()); });
-  } catch (const c10::Error& e) {
-    REGAL_FAIL("cannot write replay buffer ", path, ": ", e.what_without_backtrace());
-  }
+  save_archive_atomically(path, archive);
 }
 
 void ReplayBuffer::load(const std::filesystem::path& path) {

@@ -6,7 +6,7 @@
 #include <fmt/ostream.h>
 #include <torch/torch.h>
 
-#include "regal/core/atomic_file.h"
+#include "regal/core/archive_file.h"
 #include "regal/core/error.h"
 
 namespace regal::train {
@@ -70,7 +70,7 @@ void save_checkpoint(const std::filesystem::path& path, const torch::nn::Module&
     archive.write("optimizer", optimizer_archive);
   }
   archive.write(kMetaKey, string_to_tensor(meta.dump()));
-  write_atomically_with(path, [&](const std::filesystem::path& temp) { archive.save_to(temp.string()); });
+  save_archive_atomically(path, archive);
 }
 
 nlohmann::json load_checkpoint(const std::filesystem::path& path, torch::nn::Module& module,
