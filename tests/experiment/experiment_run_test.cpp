@@ -2,8 +2,9 @@
 // inside policy training, between units and inside a unit (from its
 // checkpoint), then continued,
 // ends with the results of an uninterrupted run; pretraining and finished
-// policies are shared through their caches; an out directory of another
-// config is refused; budgets and policies that do not fit the data are
+// policies are shared through their caches; units made from another
+// pretrained net or policy, or an out directory of another config, are
+// refused; budgets and policies that do not fit the data are
 // refused before anything is trained.
 #include "regal/experiment/experiment_run.h"
 
@@ -12,6 +13,7 @@
 
 #include "regal/core/atomic_file.h"
 #include "regal/core/csv_table.h"
+#include "regal/core/fnv_hash.h"
 #include "data/dataset_fixtures.h"
 #include "support/test_support.h"
 #include "support/tiny_experiment.h"
@@ -167,6 +169,55 @@ TEST(Experiment, ASubsetRunsOnlyItsUnitsAndTheResultsGrow) {
   // "4.0" is "4": the finished units are found, nothing runs again.
   request.budgets = std::vector<std::string>{"4.0"};
   EXPECT_EQ(run_experiment(config, request).units_run, 0);
+}
+
+TEST(Experiment, UnitsOfAnotherPretrainedNetOrPolicyAreRefusedUntouched) {
+  testing::ScratchDir dir("experiment-inputs");
+  const RunConfig config = load_run_config(testing::write_tiny_experiment(dir.path()));
+  ExperimentRequest request;
+  request.methods = std::vector<std::string>{"ralis-miou"};
+  request.budgets = std::vector<std::string>{"4"};
+  request.seeds = std::vector<uint64_t>{0};
+  const auto outcome = run_experiment(config, request);
+  ASSERT_TRUE(outcome.finished);
+  const fs::path policy = outcome.out / "policy-miou" / "best_policy.pt";
+  // What each part started from is recorded.
+  const auto unit = nlohmann::json::parse(read_file(outcome.out / "units" / "ralis-miou-4-seed0.json"));
+  EXPECT_EQ(unit.at("digests").at("pretrained"), file_digest(outcome.pretrained));
+  EXPECT_EQ(unit.at("digests").at("policy"), file_digest(policy));
+  const auto done = nlohmann::json::parse(read_file(outcome.out / "policy-miou" / "done.json"));
+  EXPECT_EQ(done.at("pretrained"), file_digest(outcome.pretrained));
+  const std::string results = read_file(outcome.out / "results.csv");
+
+  // Pretraining made again with other weights (on a GPU, say): the policy
+  // trained from the first net is refused, and so are its units.
+  const std::string weights = read_file(outcome.pretrained);
+  write_file_atomically(outcome.pretrained, weights + "other");
+  std::string message = testing::error_message([&] { run_experiment(config, request); });
+  EXPECT_CONTAINS(message, (outcome.out / "policy-miou").string());
+  EXPECT_CONTAINS(message, "another pretrained net");
+  // The done.json of an older regal has no digest: the policy's resume checkpoint records it.
+  nlohmann::json older_done = done;
+  older_done.erase("pretrained");
+  write_file_atomically(outcome.out / "policy-miou" / "done.json", older_done.dump(2));
+  EXPECT_CONTAINS(testing::error_message([&] { run_experiment(config, request); }), "another pretrained net");
+  request.methods = std::vector<std::string>{"random"};
+  message = testing::error_message([&] { run_experiment(config, request); });
+  EXPECT_CONTAINS(message, "1 unit(s) (ralis-miou-4-seed0) made from another pretrained net");
+  EXPECT_EQ(read_file(outcome.out / "results.csv"), results);
+  EXPECT_FALSE(fs::exists(outcome.out / "units" / "random-4-seed0.json"));
+
+  // A replaced policy is refused for the units made with the first one.
+  write_file_atomically(outcome.pretrained, weights);
+  const std::string policy_bytes = read_file(policy);
+  write_file_atomically(policy, policy_bytes + "other");
+  message = testing::error_message([&] { run_experiment(config, request); });
+  EXPECT_CONTAINS(message, "made from another policy");
+  EXPECT_EQ(read_file(outcome.out / "results.csv"), results);
+
+  // The originals back: the run goes on.
+  write_file_atomically(policy, policy_bytes);
+  EXPECT_EQ(run_experiment(config, request).units_run, 1);
 }
 
 TEST(Experiment, AnOutDirectoryOfAnotherConfigIsRefusedUntouched) {

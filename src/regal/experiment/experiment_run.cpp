@@ -138,6 +138,53 @@ std::optional<double> train_unless_finished(const fs::path& dir, const std::stri
   return seconds_since(clock);
 }
 
+// The digest of the pretrained net that the finished policy in `dir` was
+// trained from: its done.json's, or (done.json of an older regal) its resume
+// checkpoint's; empty when neither records it.
+std::string policy_pretrained_digest(const fs::path& dir) {
+  const auto done = read_json(dir / "done.json");
+  if (done.contains("pretrained")) return done.at("pretrained").get<std::string>();
+  const fs::path progress = dir / "checkpoint" / "progress.json";
+  if (!fs::exists(progress)) return {};
+  const auto saved = read_json(progress);
+  const auto settings = saved.find("settings");
+  if (settings == saved.end() || !settings->contains("pretrained")) return {};
+  return settings->at("pretrained").get<std::string>();
+}
+
+// Refuses a run directory whose finished units started from another
+// pretrained net or another policy than the ones this invocation uses: their
+// rows and the new ones would not measure the same thing. `policies` holds
+// the digest of each policy in the run directory (absent: nothing to compare).
+void check_units_share_inputs(const std::vector<UnitResult>& units, const std::string& pretrained_digest,
+                              const std::map<loop::RewardMetric, std::string>& policies, const fs::path& out,
+                              const fs::path& pretrained) {
+  const auto refuse_if_any = [&](const std::vector<std::string>& ids, const std::string& what,
+                                 const std::string& why) {
+    if (ids.empty()) return;
+    REGAL_FAIL(out / "units", " holds ", ids.size(), " unit(s) (", ids.front(), (ids.size() > 1 ? ", ..." : ""),
+               ") made from another ", what, " than this run's: ", why,
+               ". Nothing was run; put the earlier one back, or pass another --out");
+  };
+  std::vector<std::string> other_net, other_policy;
+  for (const auto& unit : units) {
+    const ExperimentUnit id{unit.method, unit.budget, unit.seed};
+    if (!unit.pretrained_digest.empty() && unit.pretrained_digest != pretrained_digest) {
+      other_net.push_back(id.id());
+    }
+    const auto reward = method_spec(unit.method, out.string()).policy_reward;
+    if (reward && !unit.policy_digest.empty() && policies.count(*reward) > 0 &&
+        unit.policy_digest != policies.at(*reward)) {
+      other_policy.push_back(id.id());
+    }
+  }
+  refuse_if_any(other_net, "pretrained net",
+                fmt::format("{} was made again since (its cache directory was removed, or the run moved to a "
+                            "machine without it)",
+                            pretrained.string()));
+  refuse_if_any(other_policy, "policy", "a policy-<reward>/best_policy.pt of the run directory was replaced");
+}
+
 }  // namespace
 
 ExperimentPlan plan_of(const RunConfig& config, const ExperimentRequest& request) {
@@ -281,6 +328,8 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
     add_seconds("pretrain", *ran);
   }
   record["pretrain_summary"] = read_json(pretrain_dir / "summary.json");
+  const std::string pretrained_digest = file_digest(outcome.pretrained);
+  record["pretrained_digest"] = pretrained_digest;
   save_record();
 
   // The query networks, one per reward metric the plan's RALis methods use:
@@ -294,9 +343,28 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
     if (!fs::exists(dir) && fs::exists(cached / "done.json")) {
       spdlog::info("experiment: the {} policy is reused from {}", loop::to_string(reward), cached.string());
       copy_files_atomically(cached, dir);
+      // The cache key holds the pretrained weights: an entry of an older regal,
+      // without the digest in done.json, was trained from these all the same.
+      auto done = read_json(dir / "done.json");
+      if (!done.contains("pretrained")) {
+        done["pretrained"] = pretrained_digest;
+        write_file_atomically(dir / "done.json", done.dump(2) + "\n");
+      }
     }
     if (fs::exists(dir / "done.json")) {
-      copy_files_atomically(dir, cached);  // runs from before the cache fill it
+      const std::string trained_from = policy_pretrained_digest(dir);
+      REGAL_CHECK(trained_from.empty() || trained_from == pretrained_digest, dir,
+                  " holds a policy trained from another pretrained net (digest ", trained_from, ", ",
+                  outcome.pretrained.string(), " now ", pretrained_digest,
+                  "): pretraining was made again since (its cache directory was removed, or the run moved to a "
+                  "machine without it). Nothing was run; put the earlier one back, or pass another --out");
+      if (trained_from.empty()) {
+        spdlog::warn("experiment: {} does not record the pretrained net it was trained from (an older regal); "
+                     "reused here, but not copied to the policy cache",
+                     dir.string());
+      } else {
+        copy_files_atomically(dir, cached);  // runs from before the cache fill it
+      }
       continue;
     }
     spdlog::info("experiment: training the {} policy in {}", loop::to_string(reward), dir.string());
@@ -318,10 +386,19 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
     write_file_atomically(dir / "done.json", nlohmann::json{{"episodes", result.episodes_done},
                                                             {"steps", result.steps_done},
                                                             {"best_episode", result.best_episode + 1},
-                                                            {"best_score", result.best_score}}
+                                                            {"best_score", result.best_score},
+                                                            {"pretrained", pretrained_digest}}
                                                      .dump(2) + "\n");
     copy_files_atomically(dir, cached);
   }
+
+  // Before more is trained: the finished units must come from these weights.
+  std::map<loop::RewardMetric, std::string> policy_digests;
+  for (const auto reward : {loop::RewardMetric::kMiou, loop::RewardMetric::kWiou}) {
+    const fs::path policy = out / ("policy-" + loop::to_string(reward)) / "best_policy.pt";
+    if (fs::exists(policy)) policy_digests[reward] = file_digest(policy);
+  }
+  check_units_share_inputs(finished, pretrained_digest, policy_digests, out, outcome.pretrained);
 
   // The upper bound: every D_V label, from the pretrained net.
   if (config.experiment.upper_bound) {

@@ -93,6 +93,14 @@ UnitResult unit_result_from_json(const nlohmann::json& json, const std::string& 
       const auto& value = per_class.at(name);
       unit.class_iou.push_back(value.is_null() ? kNaN : value.get<double>());
     }
+    if (const auto digests = json.find("digests"); digests != json.end()) {
+      const auto digest_of = [&](const char* key) {
+        return digests->contains(key) && digests->at(key).is_string() ? digests->at(key).get<std::string>()
+                                                                      : std::string();
+      };
+      unit.pretrained_digest = digest_of("pretrained");
+      unit.policy_digest = digest_of("policy");
+    }
     return unit;
   } catch (const nlohmann::json::exception& e) {
     REGAL_FAIL(source, ": not a complete unit result (", e.what(), ")");

@@ -26,6 +26,10 @@ struct UnitResult {
   std::vector<std::string> classes;           // class names, the dataset's order (older units: by name)
   bool dataset_order = false;                 // the unit recorded its classes (not read off val_iou's names)
   std::vector<double> class_iou;              // NaN: class absent from ground truth and prediction
+  // Digests of the pretrained net and the policy the unit started from;
+  // empty when it had no policy or an older regal did not record them.
+  std::string pretrained_digest;
+  std::string policy_digest;
 };
 
 // requires: a result JSON of loop::run_evaluation, its "method" replaced by

@@ -332,6 +332,9 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
   result["seed"] = options.seed();
   result["steps"] = step;
   if (job.policy) result["policy"] = job.policy->string();
+  // The digests of the weights it started from: an experiment refuses to mix
+  // units of two pretrained nets or two policies in one table.
+  result["digests"] = {{"pretrained", identity.at("pretrained")}, {"policy", identity.at("policy")}};
   result["val_miou"] = val.miou;
   result["val_wiou"] = val.wiou;
   nlohmann::json per_class = nlohmann::json::object();
