@@ -15,9 +15,9 @@ start=$(date +%s)
 "$regal" inspect-dataset --type folder --root data/scenes-quick/target --split val
 threads=$(nproc)
 
-# Runs the experiment; when regal refuses to continue it because the data or
-# the config changed under the run (e.g. a newer regal regenerated the
-# scenes), the old directory is kept under a .stale-<time> name and the
+# Runs the experiment; when regal refuses to continue it because the data,
+# the config or the pretrained net changed under the run (e.g. a newer regal
+# regenerated the scenes), the old directory is kept under a .stale-<time> name and the
 # experiment starts over; any other failure stops the demo.
 run_experiment() {
   local output
@@ -28,12 +28,12 @@ run_experiment() {
     rm -f "$output"
     return
   fi
-  if grep -qE "start a new run directory|with another config" "$output"; then
+  if grep -qE "start a new run directory|with another config|another pretrained net|made from another policy" "$output"; then
     rm -f "$output"
     local stale
     stale="$out.stale-$(date +%Y%m%d-%H%M%S)"
     mv "$out" "$stale"
-    echo "demo: the data or config changed since $out was started; kept it as $stale, starting over"
+    echo "demo: the data, config or pretrained net changed since $out was started; kept it as $stale, starting over"
     "$regal" experiment --config "$config" --out "$out" --threads "$threads"
   else
     rm -f "$output"
