@@ -193,7 +193,17 @@ TEST(Experiment, UnitsOfAnotherPretrainedNetOrPolicyAreRefusedUntouched) {
   // trained from the first net is refused, and so are its units.
   const std::string weights = read_file(outcome.pretrained);
   write_file_atomically(outcome.pretrained, weights + "other");
+  const fs::path record_file = outcome.out / "experiment.json";
+  const std::string record = read_file(record_file);
   std::string message = testing::error_message([&] { run_experiment(config, request); });
+  EXPECT_CONTAINS(message, "was run from another pretrained net");
+  EXPECT_EQ(read_file(record_file), record);
+  // A run directory of an older regal, whose experiment.json lacks the
+  // digest: its policy and units are checked one by one.
+  auto older_record = nlohmann::json::parse(record);
+  older_record.erase("pretrained_digest");
+  write_file_atomically(record_file, older_record.dump(2));
+  message = testing::error_message([&] { run_experiment(config, request); });
   EXPECT_CONTAINS(message, (outcome.out / "policy-miou").string());
   EXPECT_CONTAINS(message, "another pretrained net");
   // The done.json of an older regal has no digest: the policy's resume checkpoint records it.

@@ -328,8 +328,16 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
     add_seconds("pretrain", *ran);
   }
   record["pretrain_summary"] = read_json(pretrain_dir / "summary.json");
+  // Everything in the run directory (policies, upper bound, units) started
+  // from the net its first invocation pretrained; units and policies also
+  // record it themselves, for directories of an older regal.
   const std::string pretrained_digest = file_digest(outcome.pretrained);
-  record["pretrained_digest"] = pretrained_digest;
+  if (record.contains("pretrained_digest") && record.at("pretrained_digest") != pretrained_digest) {
+    REGAL_FAIL(out, " was run from another pretrained net (digest ", record.at("pretrained_digest").dump(),
+               " in experiment.json) than ", outcome.pretrained, " (now ", pretrained_digest,
+               "): pretraining was made again since (its cache directory was removed, or the run moved to a "
+               "machine without it). Nothing was run; put the earlier one back, or pass another --out");
+  }
   save_record();
 
   // The query networks, one per reward metric the plan's RALis methods use:
@@ -399,6 +407,7 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
     if (fs::exists(policy)) policy_digests[reward] = file_digest(policy);
   }
   check_units_share_inputs(finished, pretrained_digest, policy_digests, out, outcome.pretrained);
+  record["pretrained_digest"] = pretrained_digest;  // saved with the next record
 
   // The upper bound: every D_V label, from the pretrained net.
   if (config.experiment.upper_bound) {
