@@ -15,6 +15,7 @@
 #include "regal/core/csv_table.h"
 #include "regal/core/fnv_hash.h"
 #include "data/dataset_fixtures.h"
+#include "experiment/demo_script.h"
 #include "support/test_support.h"
 #include "support/tiny_experiment.h"
 
@@ -197,6 +198,7 @@ TEST(Experiment, UnitsOfAnotherPretrainedNetOrPolicyAreRefusedUntouched) {
   const std::string record = read_file(record_file);
   std::string message = testing::error_message([&] { run_experiment(config, request); });
   EXPECT_CONTAINS(message, "was run from another pretrained net");
+  EXPECT_TRUE(testing::demo_starts_over_on(message)) << message;
   EXPECT_EQ(read_file(record_file), record);
   // A run directory of an older regal, whose experiment.json lacks the
   // digest: its policy and units are checked one by one.
@@ -206,6 +208,7 @@ TEST(Experiment, UnitsOfAnotherPretrainedNetOrPolicyAreRefusedUntouched) {
   message = testing::error_message([&] { run_experiment(config, request); });
   EXPECT_CONTAINS(message, (outcome.out / "policy-miou").string());
   EXPECT_CONTAINS(message, "another pretrained net");
+  EXPECT_TRUE(testing::demo_starts_over_on(message)) << message;
   // The done.json of an older regal has no digest: the policy's resume checkpoint records it.
   nlohmann::json older_done = done;
   older_done.erase("pretrained");
@@ -214,6 +217,7 @@ TEST(Experiment, UnitsOfAnotherPretrainedNetOrPolicyAreRefusedUntouched) {
   request.methods = std::vector<std::string>{"random"};
   message = testing::error_message([&] { run_experiment(config, request); });
   EXPECT_CONTAINS(message, "1 unit(s) (ralis-miou-4-seed0) made from another pretrained net");
+  EXPECT_TRUE(testing::demo_starts_over_on(message)) << message;
   EXPECT_EQ(read_file(outcome.out / "results.csv"), results);
   EXPECT_FALSE(fs::exists(outcome.out / "units" / "random-4-seed0.json"));
 
@@ -223,6 +227,7 @@ TEST(Experiment, UnitsOfAnotherPretrainedNetOrPolicyAreRefusedUntouched) {
   write_file_atomically(policy, policy_bytes + "other");
   message = testing::error_message([&] { run_experiment(config, request); });
   EXPECT_CONTAINS(message, "made from another policy");
+  EXPECT_TRUE(testing::demo_starts_over_on(message)) << message;
   EXPECT_EQ(read_file(outcome.out / "results.csv"), results);
 
   // The originals back: the run goes on.
@@ -245,6 +250,8 @@ TEST(Experiment, AnOutDirectoryOfAnotherConfigIsRefusedUntouched) {
   const std::string message = testing::error_message([&] { run_experiment(load_run_config(file), request); });
   EXPECT_CONTAINS(message, outcome.out.string());
   EXPECT_CONTAINS(message, "another config");
+  EXPECT_TRUE(testing::demo_starts_over_on(message)) << message;
+  EXPECT_FALSE(testing::demo_starts_over_on("cannot read data/x.png"));  // any other failure stops the demo
   EXPECT_EQ(read_file(outcome.out / "results.csv"), results);
   // Another model is pretrained into another entry of the cache.
   EXPECT_NE(pretrain_cache_dir(load_run_config(file)), outcome.pretrained.parent_path());

@@ -20,6 +20,7 @@
 #include "regal/experiment/config.h"
 #include "regal/experiment/supervised_jobs.h"
 #include "data/dataset_fixtures.h"
+#include "experiment/demo_script.h"
 #include "support/test_support.h"
 
 namespace regal::experiment {
@@ -107,6 +108,7 @@ TEST_F(RunDataRecord, ResumeOnOtherDataNamesTheSplitBothFingerprintsAndCounts) {
   EXPECT_CONTAINS(message, old_train + " with 4 samples");
   EXPECT_CONTAINS(message, new_train + " with 3 samples");
   EXPECT_CONTAINS(message, "start a new run directory");
+  EXPECT_TRUE(testing::demo_starts_over_on(message)) << message;  // make demo keeps the old run and starts over
   EXPECT_EQ(message.find("split 'val'"), std::string::npos) << message;
   EXPECT_EQ(file_bytes(run_dir() / "data.json"), recorded);
 

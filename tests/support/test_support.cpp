@@ -74,6 +74,8 @@ void write_band_dataset(const std::filesystem::path& root, const std::string& sp
 
 std::filesystem::path golden_dir() { return REGAL_GOLDEN_DIR; }
 
+std::filesystem::path source_dir() { return REGAL_SOURCE_DIR; }
+
 nlohmann::json load_golden(const std::string& name) {
   const auto path = golden_dir() / name;
   std::ifstream in(path);

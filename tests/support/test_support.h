@@ -30,6 +30,9 @@ void write_band_dataset(const std::filesystem::path& root, const std::string& sp
 // ../shared/golden as configured at build time.
 std::filesystem::path golden_dir();
 
+// The project's source directory (scripts/, configs/), as configured at build time.
+std::filesystem::path source_dir();
+
 // Parses golden_dir()/name. throws: std::runtime_error naming the path when
 // the file cannot be opened (nlohmann's parse_error when it is no JSON).
 nlohmann::json load_golden(const std::string& name);
