@@ -18,6 +18,7 @@
 
 #include "regal/core/atomic_file.h"
 #include "regal/core/error.h"
+#include "regal/core/fnv_hash.h"
 #include "regal/experiment/config.h"
 #include "regal/experiment/supervised_jobs.h"
 #include "data/dataset_fixtures.h"
@@ -184,6 +185,9 @@ TEST(Select, ChoosesDistinctRegionsOfUnlabelledImagesAndAnotherRoundSkipsThem) {
   }
   EXPECT_EQ(chosen.size(), 5u);  // distinct
   EXPECT_EQ(first["regions"].back()["step"], 2);
+  // Which net chose them, even once its file is replaced (entropy needs no policy).
+  EXPECT_EQ(first["digests"]["net"], file_digest(config.pretrain.out / "best.pt"));
+  EXPECT_TRUE(first["digests"]["policy"].is_null());
   EXPECT_EQ(nlohmann::json::parse(read_file(request.out / "selection.json")), first);
   const std::string csv = read_file(request.out / "selection.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6);  // header and five regions
@@ -255,6 +259,7 @@ TEST(Select, AppliesATrainedQueryNetwork) {
   for (const auto& region : selection["regions"]) EXPECT_TRUE(region["score"].is_number()) << region.dump();
   EXPECT_EQ(selection["regions"].size(), 4u);
   EXPECT_EQ(selection["policy"], (dir.path() / "policy.pt").string());
+  EXPECT_EQ(selection["digests"]["policy"], file_digest(dir.path() / "policy.pt"));
 
   request.policy = dir.path() / "missing.pt";
   request.out = dir.path() / "next";
@@ -279,6 +284,7 @@ TEST(Finetune, TrainsOnTheAnnotatedRegionsOfEveryRoundAndIsNeverWorseOnDR) {
   finetune.out = world.dir.path() / "tuned";
   const auto record = run_finetune(world.config, finetune);
   EXPECT_EQ(record["annotated_regions"], 8);  // both rounds
+  EXPECT_EQ(record["net_digest"], file_digest(world.config.pretrain.out / "best.pt"));
   EXPECT_GE(record["dr_miou_after"].get<double>(), record["dr_miou_before"].get<double>());
   EXPECT_EQ(nlohmann::json::parse(read_file(finetune.out / "finetune.json")), record);
   // best.pt is the net the record scores: its D_R mIoU is dr_miou_after.

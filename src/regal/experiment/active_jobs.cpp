@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -15,6 +16,7 @@
 #include "regal/core/atomic_file.h"
 #include "regal/core/device.h"
 #include "regal/core/error.h"
+#include "regal/core/fnv_hash.h"
 #include "regal/core/json_file.h"
 #include "regal/core/progress.h"
 #include "regal/data/image_folder.h"
@@ -347,6 +349,12 @@ RunConfig with_overrides(const RunConfig& config_in, const Request& request) {
   return config;
 }
 
+// A weights file's digest for a record (null without a file): which net or
+// policy a selection or fine-tuning used, even once the file is replaced.
+nlohmann::json digest_or_null(const std::optional<fs::path>& file) {
+  return file ? nlohmann::json(file_digest(*file)) : nlohmann::json();
+}
+
 nlohmann::json region_json(const std::string& image, const al::Region& region, al::RegionSize size) {
   return {{"image", image}, {"x", region.x}, {"y", region.y}, {"height", size.height}, {"width", size.width}};
 }
@@ -453,6 +461,7 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
       {"images", request.images.string()},
       {"net", net_file ? nlohmann::json(net_file->string()) : nlohmann::json()},
       {"policy", policy_file ? nlohmann::json(policy_file->string()) : nlohmann::json()},
+      {"digests", {{"net", digest_or_null(net_file)}, {"policy", digest_or_null(policy_file)}}},
       {"excluded", request.exclude ? nlohmann::json(request.exclude->string()) : nlohmann::json()},
       {"config", config.file.string()},
       {"region", {region.height, region.width}},
@@ -549,6 +558,7 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
       });
   const double after = std::max(before, stop.best_score);
   const nlohmann::json record = {{"net", net_file.string()},
+                                 {"net_digest", file_digest(net_file)},
                                  {"selection", request.selection.string()},
                                  {"images", request.images.string()},
                                  {"labels", request.labels.string()},
