@@ -163,6 +163,31 @@ TEST(TrainSegmentation, ResumedRunEqualsUninterruptedRun) {
   EXPECT_EQ(got.best_epoch, expected.best_epoch);
 }
 
+// Killed between writing an epoch's best weights and last.pt, or between
+// last.pt and moving those weights into place: the resumed run's best.pt is
+// the one its record names, whatever the kill left.
+TEST(TrainSegmentation, AKilledEpochLeavesTheBestWeightsItsRecordNames) {
+  BandData data;
+  auto net = tiny_net();
+  TrainJob first{"first", data.dir.path() / "run", tiny_options().epochs(1), false};
+  train_segmentation(net, *data.train_set, *data.val_set, torch::kCPU, first);
+  const fs::path best = first.out_dir / "best.pt";
+  EXPECT_FALSE(fs::exists(first.out_dir / "best.epoch0.pt"));  // moved into place
+  const std::string epoch0 = read_file(best);
+  // last.pt records epoch 0 as the best, but the kill came before the move.
+  fs::rename(best, first.out_dir / "best.epoch0.pt");
+  write_file_atomically(best, "an older best");
+  // And an epoch 1 that last.pt never recorded (it is trained again) had written its own.
+  write_file_atomically(first.out_dir / "best.epoch1.pt", "a lost epoch");
+  auto resumed_net = tiny_net();
+  TrainJob resumed{"resumed", first.out_dir, tiny_options().epochs(1), true};  // every epoch done: it only settles
+  const auto result = train_segmentation(resumed_net, *data.train_set, *data.val_set, torch::kCPU, resumed);
+  EXPECT_EQ(result.best_epoch, 0);
+  EXPECT_EQ(read_file(best), epoch0);
+  EXPECT_FALSE(fs::exists(first.out_dir / "best.epoch0.pt"));
+  EXPECT_FALSE(fs::exists(first.out_dir / "best.epoch1.pt"));
+}
+
 TEST(TrainSegmentation, RefusesToOverwriteAnExistingRunWithoutResume) {
   BandData data;
   auto net = tiny_net();

@@ -27,6 +27,35 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// best.pt is replaced in two phases around last.pt, the commit point of an
+// epoch: an improving epoch E writes best.epoch<E>.pt, then last.pt, then
+// renames the first to best.pt. Otherwise a run killed between the two
+// writes would resume from the earlier last.pt with a best.pt of the epoch
+// it is about to train again, whose weights its record does not know (on a
+// GPU the retrained epoch can differ).
+fs::path pending_best_path(const fs::path& dir, int epoch) { return dir / fmt::format("best.epoch{}.pt", epoch); }
+
+// Settles what a killed run left: the pending best of the epoch last.pt
+// names as best (`committed_best_epoch`) is moved into place, any other
+// (of an epoch to be trained again, or of none: -1) is dropped.
+void settle_pending_best(const fs::path& dir, int committed_best_epoch) {
+  if (!fs::exists(dir)) return;
+  const std::string prefix = "best.epoch";
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || entry.path().extension() != ".pt") continue;
+    const std::string epoch = name.substr(prefix.size(), name.size() - prefix.size() - 3);
+    if (epoch.empty() || !std::all_of(epoch.begin(), epoch.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    if (std::stoi(epoch) == committed_best_epoch) {
+      fs::rename(entry.path(), dir / "best.pt");
+    } else {
+      fs::remove(entry.path());
+    }
+  }
+}
+
 constexpr int64_t kIgnore = 255;
 
 
@@ -190,6 +219,7 @@ TrainResult train_segmentation(nn::Fpn& net, const data::SampleStore& train_set,
       spdlog::info("{}: all {} epochs already done", job.name, options.epochs());
     }
   }
+  settle_pending_best(job.out_dir, result.best_epoch);
   net->to(device);
 
   const auto run_start = std::chrono::steady_clock::now();
@@ -260,7 +290,8 @@ TrainResult train_segmentation(nn::Fpn& net, const data::SampleStore& train_set,
       result.best_epoch = epoch;
       result.best_val_miou = val.miou;
       epochs_without_gain = 0;
-      save_checkpoint(best_path, *net, nullptr, {{"epoch", epoch}, {"val_miou", val.miou}});
+      save_checkpoint(pending_best_path(job.out_dir, epoch), *net, nullptr,
+                      {{"epoch", epoch}, {"val_miou", val.miou}});
     } else {
       ++epochs_without_gain;
     }
@@ -276,6 +307,7 @@ TrainResult train_segmentation(nn::Fpn& net, const data::SampleStore& train_set,
                      {"best_epoch", result.best_epoch},
                      {"best_val_miou", result.best_val_miou},
                      {"stopped_early", stop}});
+    if (improved) fs::rename(pending_best_path(job.out_dir, epoch), best_path);
     if (stop) {
       spdlog::info("{}: no val improvement for {} epochs, stopping early", job.name, epochs_without_gain);
       result.stopped_early = true;
