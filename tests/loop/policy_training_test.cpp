@@ -269,6 +269,32 @@ TEST_F(PolicyTraining, ResumedRunEqualsUninterruptedRun) {
   expect_same_parameters(*net_a, *net_b);
 }
 
+// Killed after the checkpoint of a best episode but before best_policy.pt
+// was replaced: the resumed run publishes the query network that checkpoint
+// holds, and only then.
+TEST_F(PolicyTraining, AKillBeforeTheBestPolicyIsPublishedIsMadeGoodOnResume) {
+  const auto full = world_->dir.path() / "full";
+  const auto out = world_->dir.path() / "killed";
+  fs::copy(full, out, fs::copy_options::recursive);
+  const fs::path progress_file = out / "checkpoint" / "progress.json";
+  auto progress = nlohmann::json::parse(read_file(progress_file));
+  EXPECT_FALSE(progress.at("best_policy_pending").get<bool>());  // published when the checkpoint was complete
+  const fs::path dqn = out / "checkpoint" / fmt::format("{:07d}-dqn.pt", progress.at("tag").get<int64_t>());
+
+  progress["best_policy_pending"] = true;
+  write_file_atomically(progress_file, progress.dump(2));
+  write_file_atomically(out / "best_policy.pt", "the best policy of an earlier episode");
+  EXPECT_TRUE(run(*world_, out, true).finished);  // every episode done: it only settles
+  EXPECT_EQ(read_file(out / "best_policy.pt"), read_file(dqn));
+
+  // Nothing pending: best_policy.pt is left as it is, whatever it holds.
+  progress["best_policy_pending"] = false;
+  write_file_atomically(progress_file, progress.dump(2));
+  write_file_atomically(out / "best_policy.pt", "left alone");
+  run(*world_, out, true);
+  EXPECT_EQ(read_file(out / "best_policy.pt"), "left alone");
+}
+
 TEST(EvaluationRun, RunsEveryMethodAndWritesResults) {
   const TinyWorld world;
   const auto policy = world.dir.path() / "policy.pt";

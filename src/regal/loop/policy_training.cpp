@@ -210,6 +210,8 @@ class PolicyRun {
     counters_.episode_started = meta.at("episode_started").get<bool>();
     counters_.has_pending = meta.at("has_pending").get<bool>();
     rng_from_string(rng_, meta.at("rng").get<std::string>(), progress);
+    // Killed after the checkpoint of a best episode, before best_policy.pt was replaced.
+    if (meta.value("best_policy_pending", false)) publish_best_policy(tag);
     train::load_checkpoint(checkpoint_file(tag, "seg"), *trainer_.net(), &trainer_.optimizer());
     trainer_.net()->to(device_);
     dqn_->load(checkpoint_file(tag, "dqn"));
@@ -369,7 +371,7 @@ class PolicyRun {
     if (best) {
       counters_.best_score = score;
       counters_.best_episode = counters_.episode;
-      dqn_->save(job_.out_dir / "best_policy.pt");
+      best_policy_pending_ = true;  // best_policy.pt follows the checkpoint below
     }
     episodes_log_.add_row({std::to_string(counters_.episode), std::to_string(counters_.episode_step),
                            std::to_string(pool_.labelled_count()), format_number(counters_.start_metric),
@@ -383,6 +385,17 @@ class PolicyRun {
     counters_.episode_started = false;
     counters_.has_pending = false;
     save_checkpoint();
+  }
+
+  // best_policy.pt is the query network of the checkpoint that recorded its
+  // episode as the best, copied once that checkpoint is complete: written
+  // before it, a kill in between would leave a best_policy.pt of an episode
+  // the resumed run trains again (and on a GPU may score otherwise).
+  void publish_best_policy(int64_t tag) const {
+    const fs::path best = job_.out_dir / "best_policy.pt";
+    write_atomically_with(best, [&](const fs::path& temp) {
+      fs::copy_file(checkpoint_file(tag, "dqn"), temp, fs::copy_options::overwrite_existing);
+    });
   }
 
   // Every file of a checkpoint carries the step counter in its name;
@@ -413,8 +426,13 @@ class PolicyRun {
                                      {"best_episode", counters_.best_episode},
                                      {"episode_started", counters_.episode_started},
                                      {"has_pending", counters_.has_pending},
+                                     {"best_policy_pending", best_policy_pending_},
                                      {"rng", rng_to_string(rng_)}};
     write_file_atomically(checkpoint_dir() / "progress.json", progress.dump(2) + "\n");
+    if (best_policy_pending_) {
+      publish_best_policy(tag);
+      best_policy_pending_ = false;
+    }
     if (saved_tag_ >= 0 && saved_tag_ != tag) {
       for (const char* what : {"seg", "dqn", "buffer", "pool", "pending"}) {
         std::error_code ignored;
@@ -459,6 +477,7 @@ class PolicyRun {
   Pending pending_;
   at::Tensor fractions_;  // [L, C+1] ground-truth fractions of the regions labelled this episode
   int64_t saved_tag_ = -1;
+  bool best_policy_pending_ = false;  // the episode just ended is the best: publish with its checkpoint
   double seconds_state_ = 0.0;
   double seconds_train_ = 0.0;
   double seconds_reward_ = 0.0;
