@@ -17,8 +17,10 @@ threads=$(nproc)
 
 # Runs the experiment; when regal refuses to continue it because the data,
 # the config or the pretrained net changed under the run (e.g. a newer regal
-# regenerated the scenes), the old directory is kept under a .stale-<time> name and the
-# experiment starts over; any other failure stops the demo.
+# regenerated the scenes), the old directory is kept under a .stale-<time>
+# name and the experiment starts over; any other failure stops the demo.
+# The refusals that mean so (tests/experiment/demo_script.h reads this line):
+restart_pattern="start a new run directory|with another config|another pretrained net|made from another policy"
 run_experiment() {
   local output
   output=$(mktemp)
@@ -28,7 +30,7 @@ run_experiment() {
     rm -f "$output"
     return
   fi
-  if grep -qE "start a new run directory|with another config|another pretrained net|made from another policy" "$output"; then
+  if grep -qE "$restart_pattern" "$output"; then
     rm -f "$output"
     local stale
     stale="$out.stale-$(date +%Y%m%d-%H%M%S)"

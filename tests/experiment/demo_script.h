@@ -14,15 +14,16 @@
 namespace regal::testing {
 
 // Whether scripts/demo.sh starts its experiment over after a refusal reading
-// `message`. throws: regal::Error when the script holds no `grep -qE "..."`.
+// `message`: its pattern is matched as grep -E reads it (POSIX extended).
+// throws: regal::Error when the script holds no `restart_pattern="..."`.
 inline bool demo_starts_over_on(const std::string& message) {
   const std::string script = read_file(source_dir() / "scripts" / "demo.sh");
-  const std::string marker = "grep -qE \"";
+  const std::string marker = "\nrestart_pattern=\"";
   const auto begin = script.find(marker);
-  REGAL_CHECK(begin != std::string::npos, "scripts/demo.sh: no grep -qE pattern");
+  REGAL_CHECK(begin != std::string::npos, "scripts/demo.sh: no restart_pattern");
   const auto first = begin + marker.size();
   const auto end = script.find('"', first);
-  REGAL_CHECK(end != std::string::npos, "scripts/demo.sh: unterminated grep pattern");
+  REGAL_CHECK(end != std::string::npos, "scripts/demo.sh: unterminated restart_pattern");
   return std::regex_search(message, std::regex(script.substr(first, end - first), std::regex::extended));
 }
 

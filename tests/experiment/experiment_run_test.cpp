@@ -188,10 +188,11 @@ TEST(Experiment, UnitsOfAnotherPretrainedNetOrPolicyAreRefusedUntouched) {
   EXPECT_EQ(unit.at("digests").at("policy"), file_digest(policy));
   const auto done = nlohmann::json::parse(read_file(outcome.out / "policy-miou" / "done.json"));
   EXPECT_EQ(done.at("pretrained"), file_digest(outcome.pretrained));
+  EXPECT_EQ(done.at("policy"), file_digest(policy));
   const std::string results = read_file(outcome.out / "results.csv");
 
-  // Pretraining made again with other weights (on a GPU, say): the policy
-  // trained from the first net is refused, and so are its units.
+  // Pretraining made again with other weights (on a GPU, say): the run
+  // directory, its units and its policy, all from the first net, are refused.
   const std::string weights = read_file(outcome.pretrained);
   write_file_atomically(outcome.pretrained, weights + "other");
   const fs::path record_file = outcome.out / "experiment.json";
@@ -201,10 +202,16 @@ TEST(Experiment, UnitsOfAnotherPretrainedNetOrPolicyAreRefusedUntouched) {
   EXPECT_TRUE(testing::demo_starts_over_on(message)) << message;
   EXPECT_EQ(read_file(record_file), record);
   // A run directory of an older regal, whose experiment.json lacks the
-  // digest: its policy and units are checked one by one.
+  // digest: its units, then its policy, are checked one by one.
   auto older_record = nlohmann::json::parse(record);
   older_record.erase("pretrained_digest");
   write_file_atomically(record_file, older_record.dump(2));
+  message = testing::error_message([&] { run_experiment(config, request); });
+  EXPECT_CONTAINS(message, "1 unit(s) (ralis-miou-4-seed0) made from another pretrained net");
+  EXPECT_TRUE(testing::demo_starts_over_on(message)) << message;
+  EXPECT_EQ(read_file(outcome.out / "results.csv"), results);
+  const fs::path units = outcome.out / "units";
+  fs::rename(units, outcome.out / "units-aside");
   message = testing::error_message([&] { run_experiment(config, request); });
   EXPECT_CONTAINS(message, (outcome.out / "policy-miou").string());
   EXPECT_CONTAINS(message, "another pretrained net");
@@ -214,21 +221,22 @@ TEST(Experiment, UnitsOfAnotherPretrainedNetOrPolicyAreRefusedUntouched) {
   older_done.erase("pretrained");
   write_file_atomically(outcome.out / "policy-miou" / "done.json", older_done.dump(2));
   EXPECT_CONTAINS(testing::error_message([&] { run_experiment(config, request); }), "another pretrained net");
-  request.methods = std::vector<std::string>{"random"};
-  message = testing::error_message([&] { run_experiment(config, request); });
-  EXPECT_CONTAINS(message, "1 unit(s) (ralis-miou-4-seed0) made from another pretrained net");
-  EXPECT_TRUE(testing::demo_starts_over_on(message)) << message;
-  EXPECT_EQ(read_file(outcome.out / "results.csv"), results);
-  EXPECT_FALSE(fs::exists(outcome.out / "units" / "random-4-seed0.json"));
+  fs::rename(outcome.out / "units-aside", units);
 
-  // A replaced policy is refused for the units made with the first one.
+  // A replaced policy: refused before it is reused (or copied to the policy
+  // cache), and for the units made with the first one.
   write_file_atomically(outcome.pretrained, weights);
   const std::string policy_bytes = read_file(policy);
   write_file_atomically(policy, policy_bytes + "other");
+  EXPECT_CONTAINS(testing::error_message([&] { run_experiment(config, request); }),
+                  "other than the one its training finished with");
+  request.methods = std::vector<std::string>{"random"};
   message = testing::error_message([&] { run_experiment(config, request); });
   EXPECT_CONTAINS(message, "made from another policy");
+  EXPECT_CONTAINS(message, policy.string());
   EXPECT_TRUE(testing::demo_starts_over_on(message)) << message;
   EXPECT_EQ(read_file(outcome.out / "results.csv"), results);
+  EXPECT_FALSE(fs::exists(units / "random-4-seed0.json"));
 
   // The originals back: the run goes on.
   write_file_atomically(policy, policy_bytes);

@@ -5,8 +5,10 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -164,9 +166,10 @@ void check_units_share_inputs(const std::vector<UnitResult>& units, const std::s
     if (ids.empty()) return;
     REGAL_FAIL(out / "units", " holds ", ids.size(), " unit(s) (", ids.front(), (ids.size() > 1 ? ", ..." : ""),
                ") made from another ", what, " than this run's: ", why,
-               ". Nothing was run; put the earlier one back, or pass another --out");
+               ". The run's results are left as they are; put the earlier one back, or pass another --out");
   };
   std::vector<std::string> other_net, other_policy;
+  std::set<std::string> replaced;  // the policy files those units' policies were replaced by
   for (const auto& unit : units) {
     const ExperimentUnit id{unit.method, unit.budget, unit.seed};
     if (!unit.pretrained_digest.empty() && unit.pretrained_digest != pretrained_digest) {
@@ -176,13 +179,14 @@ void check_units_share_inputs(const std::vector<UnitResult>& units, const std::s
     if (reward && !unit.policy_digest.empty() && policies.count(*reward) > 0 &&
         unit.policy_digest != policies.at(*reward)) {
       other_policy.push_back(id.id());
+      replaced.insert((out / ("policy-" + loop::to_string(*reward)) / "best_policy.pt").string());
     }
   }
   refuse_if_any(other_net, "pretrained net",
                 fmt::format("{} was made again since (its cache directory was removed, or the run moved to a "
                             "machine without it)",
                             pretrained.string()));
-  refuse_if_any(other_policy, "policy", "a policy-<reward>/best_policy.pt of the run directory was replaced");
+  refuse_if_any(other_policy, "policy", fmt::format("{} was replaced since", fmt::join(replaced, " and ")));
 }
 
 }  // namespace
@@ -336,9 +340,18 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
     REGAL_FAIL(out, " was run from another pretrained net (digest ", record.at("pretrained_digest").dump(),
                " in experiment.json) than ", outcome.pretrained, " (now ", pretrained_digest,
                "): pretraining was made again since (its cache directory was removed, or the run moved to a "
-               "machine without it). Nothing was run; put the earlier one back, or pass another --out");
+               "machine without it). The run's results are left as they are; put the earlier one back, or pass "
+               "another --out");
   }
+  // A new run directory records it at once, so that a first invocation cut
+  // off inside a policy, the upper bound or a unit is covered; one of an
+  // older regal, with work in it, only once that work is checked below.
+  const bool nothing_trained_here = !fs::exists(units_dir) && !fs::exists(out / "supervised") &&
+                                    !fs::exists(out / "policy-miou") && !fs::exists(out / "policy-wiou");
+  if (nothing_trained_here) record["pretrained_digest"] = pretrained_digest;
   save_record();
+  // Before a policy trains for hours: the finished units' net (their policies are checked after the loop).
+  check_units_share_inputs(finished, pretrained_digest, {}, out, outcome.pretrained);
 
   // The query networks, one per reward metric the plan's RALis methods use:
   // a finished one in the policy cache is copied in rather than trained
@@ -365,7 +378,12 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
                   " holds a policy trained from another pretrained net (digest ", trained_from, ", ",
                   outcome.pretrained.string(), " now ", pretrained_digest,
                   "): pretraining was made again since (its cache directory was removed, or the run moved to a "
-                  "machine without it). Nothing was run; put the earlier one back, or pass another --out");
+                  "machine without it). The run's results are left as they are; put the earlier one back, or pass "
+                  "another --out");
+      const auto done = read_json(dir / "done.json");
+      REGAL_CHECK(!done.contains("policy") || done.at("policy") == file_digest(dir / "best_policy.pt"), dir,
+                  " holds a best_policy.pt other than the one its training finished with (done.json records ",
+                  done.at("policy").dump(), "); put that one back, or remove ", dir, " to train it again");
       if (trained_from.empty()) {
         spdlog::warn("experiment: {} does not record the pretrained net it was trained from (an older regal); "
                      "reused here, but not copied to the policy cache",
@@ -395,7 +413,8 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
                                                             {"steps", result.steps_done},
                                                             {"best_episode", result.best_episode + 1},
                                                             {"best_score", result.best_score},
-                                                            {"pretrained", pretrained_digest}}
+                                                            {"pretrained", pretrained_digest},
+                                                            {"policy", file_digest(dir / "best_policy.pt")}}
                                                      .dump(2) + "\n");
     copy_files_atomically(dir, cached);
   }

@@ -210,11 +210,11 @@ class PolicyRun {
     counters_.episode_started = meta.at("episode_started").get<bool>();
     counters_.has_pending = meta.at("has_pending").get<bool>();
     rng_from_string(rng_, meta.at("rng").get<std::string>(), progress);
-    // Killed after the checkpoint of a best episode, before best_policy.pt was replaced.
-    if (meta.value("best_policy_pending", false)) publish_best_policy(tag);
     train::load_checkpoint(checkpoint_file(tag, "seg"), *trainer_.net(), &trainer_.optimizer());
     trainer_.net()->to(device_);
     dqn_->load(checkpoint_file(tag, "dqn"));
+    // Killed after the checkpoint of a best episode, before best_policy.pt was replaced.
+    if (meta.value("best_policy_pending", false)) publish_best_policy(tag);
     buffer_.load(checkpoint_file(tag, "buffer"));
     pool_.load(checkpoint_file(tag, "pool"));
     if (counters_.has_pending) {

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -41,17 +43,23 @@ fs::path pending_best_path(const fs::path& dir, int epoch) { return dir / fmt::f
 void settle_pending_best(const fs::path& dir, int committed_best_epoch) {
   if (!fs::exists(dir)) return;
   const std::string prefix = "best.epoch";
+  std::vector<std::pair<fs::path, int>> pending;  // listed first: the loop renames and removes
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     if (name.rfind(prefix, 0) != 0 || entry.path().extension() != ".pt") continue;
+    // "best.epoch<E>.pt" only: a temp file of an atomic write has more in its name.
     const std::string epoch = name.substr(prefix.size(), name.size() - prefix.size() - 3);
-    if (epoch.empty() || !std::all_of(epoch.begin(), epoch.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (epoch.empty() || epoch.size() > 9 ||
+        !std::all_of(epoch.begin(), epoch.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       continue;
     }
-    if (std::stoi(epoch) == committed_best_epoch) {
-      fs::rename(entry.path(), dir / "best.pt");
+    pending.emplace_back(entry.path(), std::stoi(epoch));
+  }
+  for (const auto& [file, epoch] : pending) {
+    if (epoch == committed_best_epoch) {
+      fs::rename(file, dir / "best.pt");
     } else {
-      fs::remove(entry.path());
+      fs::remove(file);
     }
   }
 }
