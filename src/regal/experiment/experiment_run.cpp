@@ -140,11 +140,21 @@ std::optional<double> train_unless_finished(const fs::path& dir, const std::stri
   return seconds_since(clock);
 }
 
-// The digest of the pretrained net that the finished policy in `dir` was
-// trained from: its done.json's, or (done.json of an older regal) its resume
-// checkpoint's; empty when neither records it.
-std::string policy_pretrained_digest(const fs::path& dir) {
-  const auto done = read_json(dir / "done.json");
+// Where a run directory keeps the query network of one reward.
+fs::path policy_dir(const fs::path& out, loop::RewardMetric reward) {
+  return out / ("policy-" + loop::to_string(reward));
+}
+
+// Why a net or policy other than the run's is there, and what to do: said by
+// every refusal of weights that changed under a run directory.
+constexpr const char* kPretrainedMadeAgain =
+    "pretraining was made again since (its cache directory was removed, or the run moved to a machine without "
+    "it). The run's results are left as they are; put the earlier one back, or pass another --out";
+
+// The digest of the pretrained net that the finished policy in `dir` (its
+// done.json read as `done`) was trained from: done.json's, or (done.json of
+// an older regal) its resume checkpoint's; empty when neither records it.
+std::string policy_pretrained_digest(const fs::path& dir, const nlohmann::json& done) {
   if (done.contains("pretrained")) return done.at("pretrained").get<std::string>();
   const fs::path progress = dir / "checkpoint" / "progress.json";
   if (!fs::exists(progress)) return {};
@@ -165,8 +175,7 @@ void check_units_share_inputs(const std::vector<UnitResult>& units, const std::s
                                  const std::string& why) {
     if (ids.empty()) return;
     REGAL_FAIL(out / "units", " holds ", ids.size(), " unit(s) (", ids.front(), (ids.size() > 1 ? ", ..." : ""),
-               ") made from another ", what, " than this run's: ", why,
-               ". The run's results are left as they are; put the earlier one back, or pass another --out");
+               ") made from another ", what, " than this run's: ", why);
   };
   std::vector<std::string> other_net, other_policy;
   std::set<std::string> replaced;  // the policy files those units' policies were replaced by
@@ -179,14 +188,14 @@ void check_units_share_inputs(const std::vector<UnitResult>& units, const std::s
     if (reward && !unit.policy_digest.empty() && policies.count(*reward) > 0 &&
         unit.policy_digest != policies.at(*reward)) {
       other_policy.push_back(id.id());
-      replaced.insert((out / ("policy-" + loop::to_string(*reward)) / "best_policy.pt").string());
+      replaced.insert((policy_dir(out, *reward) / "best_policy.pt").string());
     }
   }
-  refuse_if_any(other_net, "pretrained net",
-                fmt::format("{} was made again since (its cache directory was removed, or the run moved to a "
-                            "machine without it)",
-                            pretrained.string()));
-  refuse_if_any(other_policy, "policy", fmt::format("{} was replaced since", fmt::join(replaced, " and ")));
+  refuse_if_any(other_net, "pretrained net", fmt::format("{}: {}", pretrained.string(), kPretrainedMadeAgain));
+  refuse_if_any(other_policy, "policy",
+                fmt::format("{} was replaced since. The run's results are left as they are; put the earlier one "
+                            "back, or pass another --out",
+                            fmt::join(replaced, " and ")));
 }
 
 }  // namespace
@@ -338,16 +347,15 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
   const std::string pretrained_digest = file_digest(outcome.pretrained);
   if (record.contains("pretrained_digest") && record.at("pretrained_digest") != pretrained_digest) {
     REGAL_FAIL(out, " was run from another pretrained net (digest ", record.at("pretrained_digest").dump(),
-               " in experiment.json) than ", outcome.pretrained, " (now ", pretrained_digest,
-               "): pretraining was made again since (its cache directory was removed, or the run moved to a "
-               "machine without it). The run's results are left as they are; put the earlier one back, or pass "
-               "another --out");
+               " in experiment.json) than ", outcome.pretrained, " (now ", pretrained_digest, "): ",
+               kPretrainedMadeAgain);
   }
   // A new run directory records it at once, so that a first invocation cut
   // off inside a policy, the upper bound or a unit is covered; one of an
   // older regal, with work in it, only once that work is checked below.
   const bool nothing_trained_here = !fs::exists(units_dir) && !fs::exists(out / "supervised") &&
-                                    !fs::exists(out / "policy-miou") && !fs::exists(out / "policy-wiou");
+                                    !fs::exists(policy_dir(out, loop::RewardMetric::kMiou)) &&
+                                    !fs::exists(policy_dir(out, loop::RewardMetric::kWiou));
   if (nothing_trained_here) record["pretrained_digest"] = pretrained_digest;
   save_record();
   // Before a policy trains for hours: the finished units' net (their policies are checked after the loop).
@@ -358,7 +366,7 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
   // again, and one trained here is copied to the cache.
   std::map<loop::RewardMetric, fs::path> policies;
   for (const auto reward : plan.policy_rewards()) {
-    const fs::path dir = out / ("policy-" + loop::to_string(reward));
+    const fs::path dir = policy_dir(out, reward);
     const fs::path cached = policy_cache_dir(config, reward, pretrain_dir);
     policies[reward] = dir / "best_policy.pt";
     if (!fs::exists(dir) && fs::exists(cached / "done.json")) {
@@ -373,14 +381,11 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
       }
     }
     if (fs::exists(dir / "done.json")) {
-      const std::string trained_from = policy_pretrained_digest(dir);
+      const auto done = read_json(dir / "done.json");
+      const std::string trained_from = policy_pretrained_digest(dir, done);
       REGAL_CHECK(trained_from.empty() || trained_from == pretrained_digest, dir,
                   " holds a policy trained from another pretrained net (digest ", trained_from, ", ",
-                  outcome.pretrained.string(), " now ", pretrained_digest,
-                  "): pretraining was made again since (its cache directory was removed, or the run moved to a "
-                  "machine without it). The run's results are left as they are; put the earlier one back, or pass "
-                  "another --out");
-      const auto done = read_json(dir / "done.json");
+                  outcome.pretrained.string(), " now ", pretrained_digest, "): ", kPretrainedMadeAgain);
       REGAL_CHECK(!done.contains("policy") || done.at("policy") == file_digest(dir / "best_policy.pt"), dir,
                   " holds a best_policy.pt other than the one its training finished with (done.json records ",
                   done.at("policy").dump(), "); put that one back, or remove ", dir, " to train it again");
@@ -422,7 +427,7 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
   // Before more is trained: the finished units must come from these weights.
   std::map<loop::RewardMetric, std::string> policy_digests;
   for (const auto reward : {loop::RewardMetric::kMiou, loop::RewardMetric::kWiou}) {
-    const fs::path policy = out / ("policy-" + loop::to_string(reward)) / "best_policy.pt";
+    const fs::path policy = policy_dir(out, reward) / "best_policy.pt";
     if (fs::exists(policy)) policy_digests[reward] = file_digest(policy);
   }
   check_units_share_inputs(finished, pretrained_digest, policy_digests, out, outcome.pretrained);

@@ -4,8 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
-#include <utility>
-#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -38,30 +36,14 @@ namespace {
 fs::path pending_best_path(const fs::path& dir, int epoch) { return dir / fmt::format("best.epoch{}.pt", epoch); }
 
 // Settles what a killed run left: the pending best of the epoch last.pt
-// names as best (`committed_best_epoch`) is moved into place, any other
-// (of an epoch to be trained again, or of none: -1) is dropped.
-void settle_pending_best(const fs::path& dir, int committed_best_epoch) {
-  if (!fs::exists(dir)) return;
-  const std::string prefix = "best.epoch";
-  std::vector<std::pair<fs::path, int>> pending;  // listed first: the loop renames and removes
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) != 0 || entry.path().extension() != ".pt") continue;
-    // "best.epoch<E>.pt" only: a temp file of an atomic write has more in its name.
-    const std::string epoch = name.substr(prefix.size(), name.size() - prefix.size() - 3);
-    if (epoch.empty() || epoch.size() > 9 ||
-        !std::all_of(epoch.begin(), epoch.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      continue;
-    }
-    pending.emplace_back(entry.path(), std::stoi(epoch));
-  }
-  for (const auto& [file, epoch] : pending) {
-    if (epoch == committed_best_epoch) {
-      fs::rename(file, dir / "best.pt");
-    } else {
-      fs::remove(file);
-    }
-  }
+// names as best (`committed_best_epoch`, -1 for none) is moved into place;
+// one of `next_epoch`, never committed and about to be trained again, is
+// dropped. No other can be left: each start settles these two.
+void settle_pending_best(const fs::path& dir, int committed_best_epoch, int next_epoch) {
+  const fs::path committed = pending_best_path(dir, committed_best_epoch);
+  if (committed_best_epoch >= 0 && fs::exists(committed)) fs::rename(committed, dir / "best.pt");
+  std::error_code ignored;  // usually there is none
+  fs::remove(pending_best_path(dir, next_epoch), ignored);
 }
 
 constexpr int64_t kIgnore = 255;
@@ -227,7 +209,7 @@ TrainResult train_segmentation(nn::Fpn& net, const data::SampleStore& train_set,
       spdlog::info("{}: all {} epochs already done", job.name, options.epochs());
     }
   }
-  settle_pending_best(job.out_dir, result.best_epoch);
+  settle_pending_best(job.out_dir, result.best_epoch, start_epoch);
   net->to(device);
 
   const auto run_start = std::chrono::steady_clock::now();
