@@ -1,11 +1,11 @@
 // `regal experiment` end to end on tiny data: an experiment interrupted
 // inside policy training, between units and inside a unit (from its
-// checkpoint), then continued,
-// ends with the results of an uninterrupted run; pretraining and finished
-// policies are shared through their caches; units made from another
-// pretrained net or policy, or an out directory of another config, are
-// refused; budgets and policies that do not fit the data are
-// refused before anything is trained.
+// checkpoint), then continued, ends with the results of an uninterrupted
+// run; pretraining and finished policies are shared through their caches;
+// units made from another pretrained net or policy, work cut off inside a
+// unit or policy of another net, or an out directory of another config, are
+// refused; budgets and policies that do not fit the data are refused before
+// anything is trained.
 #include "regal/experiment/experiment_run.h"
 
 #include <gtest/gtest.h>
@@ -241,6 +241,59 @@ TEST(Experiment, UnitsOfAnotherPretrainedNetOrPolicyAreRefusedUntouched) {
   // The originals back: the run goes on.
   write_file_atomically(policy, policy_bytes);
   EXPECT_EQ(run_experiment(config, request).units_run, 1);
+}
+
+// A run directory of an older regal (no digest in experiment.json) cut off
+// inside a unit or a policy, then run with pretraining made again: refused
+// before anything resumes, in the words make demo starts over on.
+TEST(Experiment, AnOlderRunCutOffInsideAUnitOrPolicyRefusesAnotherPretrainedNet) {
+  testing::ScratchDir dir("experiment-older-cut-off");
+  RunConfig config = load_run_config(testing::write_tiny_experiment(dir.path()));
+  config.experiment.policy_cache = dir.path() / "policies";
+  ExperimentRequest in_unit;
+  in_unit.out = dir.path() / "in-unit";
+  in_unit.methods = std::vector<std::string>{"random"};
+  in_unit.budgets = std::vector<std::string>{"4"};
+  in_unit.seeds = std::vector<uint64_t>{0};
+  in_unit.stop_after_unit_steps = 1;
+  const auto unit_outcome = run_experiment(config, in_unit);
+  ASSERT_FALSE(unit_outcome.finished);
+  const fs::path unit_checkpoint = *in_unit.out / "units" / "random-4-seed0.checkpoint";
+  ASSERT_TRUE(fs::exists(unit_checkpoint / "progress.json"));
+  ExperimentRequest in_policy = in_unit;
+  in_policy.out = dir.path() / "in-policy";
+  in_policy.methods = std::vector<std::string>{"ralis-miou"};
+  in_policy.stop_after_unit_steps = 0;
+  in_policy.stop_after_policy_steps = 1;
+  ASSERT_FALSE(run_experiment(config, in_policy).finished);
+  const fs::path policy_checkpoint = *in_policy.out / "policy-miou" / "checkpoint";
+  ASSERT_TRUE(fs::exists(policy_checkpoint / "progress.json"));
+
+  for (const auto& out : {*in_unit.out, *in_policy.out}) {
+    auto older = nlohmann::json::parse(read_file(out / "experiment.json"));
+    older.erase("pretrained_digest");
+    write_file_atomically(out / "experiment.json", older.dump(2));
+  }
+  const std::string weights = read_file(unit_outcome.pretrained);
+  write_file_atomically(unit_outcome.pretrained, weights + "other");
+  for (const auto& [request, checkpoint] :
+       {std::pair{in_unit, unit_checkpoint}, std::pair{in_policy, policy_checkpoint}}) {
+    const std::string progress = read_file(checkpoint / "progress.json");
+    const std::string message = testing::error_message([&] { run_experiment(config, request); });
+    EXPECT_CONTAINS(message, checkpoint.string());
+    EXPECT_CONTAINS(message, "started from another pretrained net");
+    EXPECT_TRUE(testing::demo_starts_over_on(message)) << message;
+    EXPECT_EQ(read_file(checkpoint / "progress.json"), progress);
+    EXPECT_FALSE(nlohmann::json::parse(read_file(*request.out / "experiment.json")).contains("pretrained_digest"));
+  }
+
+  // The earlier net back: the unit goes on from its checkpoint.
+  write_file_atomically(unit_outcome.pretrained, weights);
+  in_unit.stop_after_unit_steps = 0;
+  const auto resumed = run_experiment(config, in_unit);
+  EXPECT_TRUE(resumed.finished);
+  EXPECT_EQ(resumed.units_run, 1);
+  EXPECT_FALSE(fs::exists(unit_checkpoint));
 }
 
 TEST(Experiment, AnOutDirectoryOfAnotherConfigIsRefusedUntouched) {

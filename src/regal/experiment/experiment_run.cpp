@@ -198,6 +198,36 @@ void check_units_share_inputs(const std::vector<UnitResult>& units, const std::s
                             fmt::join(replaced, " and ")));
 }
 
+// Refuses the work an earlier invocation was cut off inside (a policy's or
+// a unit's resume checkpoint) when it started from another pretrained net
+// than `pretrained_digest`. A run directory of this regal is covered by the
+// digest in its experiment.json; one of an older regal only by what each
+// checkpoint records, and its policy's and unit's own resume checks would
+// refuse it only later, in other words.
+void check_cut_off_work_shares_net(const fs::path& out, const std::string& pretrained_digest,
+                                   const fs::path& pretrained) {
+  std::set<std::pair<fs::path, std::string>> started_from;  // checkpoint directory, digest of its net
+  for (const auto reward : {loop::RewardMetric::kMiou, loop::RewardMetric::kWiou}) {
+    const fs::path dir = policy_dir(out, reward);
+    if (fs::exists(dir) && !fs::exists(dir / "done.json")) {
+      started_from.emplace(dir / "checkpoint", policy_pretrained_digest(dir, nlohmann::json::object()));
+    }
+  }
+  if (fs::exists(out / "units")) {
+    for (const auto& entry : fs::directory_iterator(out / "units")) {
+      const fs::path progress = entry.path() / "progress.json";
+      if (entry.path().extension() != ".checkpoint" || !fs::exists(progress)) continue;
+      const auto identity = read_json(progress).value("identity", nlohmann::json::object());
+      if (identity.contains("pretrained")) started_from.emplace(entry.path(), identity.at("pretrained"));
+    }
+  }
+  for (const auto& [checkpoint, digest] : started_from) {
+    REGAL_CHECK(digest.empty() || digest == pretrained_digest, checkpoint,
+                " holds work cut off inside it that started from another pretrained net (digest ", digest, ", ",
+                pretrained.string(), " now ", pretrained_digest, "): ", kPretrainedMadeAgain);
+  }
+}
+
 }  // namespace
 
 ExperimentPlan plan_of(const RunConfig& config, const ExperimentRequest& request) {
@@ -358,8 +388,10 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
                                     !fs::exists(policy_dir(out, loop::RewardMetric::kWiou));
   if (nothing_trained_here) record["pretrained_digest"] = pretrained_digest;
   save_record();
-  // Before a policy trains for hours: the finished units' net (their policies are checked after the loop).
+  // Before a policy trains for hours: the net of the finished units (their
+  // policies are checked after the loop) and of the work cut off inside one.
   check_units_share_inputs(finished, pretrained_digest, {}, out, outcome.pretrained);
+  check_cut_off_work_shares_net(out, pretrained_digest, outcome.pretrained);
 
   // The query networks, one per reward metric the plan's RALis methods use:
   // a finished one in the policy cache is copied in rather than trained
