@@ -63,6 +63,11 @@ TEST(LabelColours, UnknownColourErrorNamesFileColourAndPlace) {
   EXPECT_CONTAINS(message, "2 pixels");
   EXPECT_CONTAINS(message, "x=5 y=2");
   EXPECT_CONTAINS(message, "1 more pixels have other unknown colours");
+  EXPECT_EQ(message.find("saved as RGB"), std::string::npos);
+  // Label ids written as an RGB PNG: grey "colours", and a hint to that.
+  const cv::Mat ids_as_rgb(2, 2, CV_8UC3, cv::Scalar::all(7));
+  EXPECT_CONTAINS(error_message([&] { road_car_black().decode(ids_as_rgb, "labels/ids.png"); }),
+                  "look like label ids saved as RGB");
 }
 
 TEST(LabelColours, RejectsAnythingButEightBitColourNamingTheFile) {

@@ -56,6 +56,9 @@ TEST(LabelMap, UnmappedValueErrorNamesFileValueAndPlace) {
   EXPECT_CONTAINS(message, "raw value 9 ");
   EXPECT_CONTAINS(message, "2 pixels");
   EXPECT_CONTAINS(message, "x=3 y=2");
+  EXPECT_CONTAINS(message, "the values it reads: 0..2, 255");
+  const cv::Mat above_ids = testing::filled_label(40, 2, 2);
+  EXPECT_CONTAINS(error_message([&] { cityscapes_label_map().apply(above_ids, "a.png"); }), "reads: 0..33, 255");
 }
 
 TEST(LabelMap, RejectsColourLabelsNamingTheFile) {
@@ -64,6 +67,9 @@ TEST(LabelMap, RejectsColourLabelsNamingTheFile) {
       error_message([&] { LabelMap::identity(3).apply(colour, "labels/colour.png"); });
   EXPECT_CONTAINS(message, "labels/colour.png");
   EXPECT_CONTAINS(message, "8UC3");
+  const cv::Mat sixteen_bit(2, 2, CV_16UC1, cv::Scalar(1));
+  EXPECT_CONTAINS(error_message([&] { LabelMap::identity(3).apply(sixteen_bit, "labels/deep.png"); }),
+                  "save the ids as an 8-bit PNG");
 }
 
 TEST(LabelMap, CityscapesMapsTheNineteenEvaluatedIds) {

@@ -121,11 +121,17 @@ TEST(LoaderCityscapes, PartlyConvertedSplitFallsBackToLabelIds) {
   EXPECT_EQ(dataset.load(0).label.at<uint8_t>(1, 0), 0);  // road via the labelIds map
 }
 
-TEST(LoaderCityscapes, SplitsAreTheImageSubdirectories) {
+TEST(LoaderCityscapes, SplitsAreTheImageSubdirectoriesWithFineLabels) {
   testing::ScratchDir dir("cityscapes");
   write_cityscapes(dir.path(), "val");
   write_cityscapes(dir.path(), "train");
+  // leftImg8bit_trainextra unpacked beside them: coarse labels only.
+  write_png(cityscapes_image(dir.path(), "train_extra", "augsburg", "augsburg_000000_000000"), fixture_image());
   EXPECT_EQ(dataset_splits("cityscapes", dir.path()), (std::vector<std::string>{"train", "val"}));
+  fs::remove_all(dir.path() / "gtFine");
+  const std::string message = error_message([&] { cityscapes_splits(dir.path()); });
+  EXPECT_CONTAINS(message, "fine labels");
+  EXPECT_CONTAINS(message, (dir.path() / "gtFine").string());
 }
 
 TEST(LoaderCityscapes, ImageWithoutLabelNamesTheImage) {
@@ -485,6 +491,10 @@ TEST(LoaderCamvid, MissingRootMissingAnnotFolderAndUnknownSplit) {
   EXPECT_CONTAINS(error_message([&] { camvid_splits(dir.path() / "x"); }),
                   (dir.path() / "x").string());
   EXPECT_CONTAINS(error_message([&] { camvid_splits(dir.path()); }), "none of the split folders");
+  // The original 32-class release: the message says which layout is read.
+  write_png(dir.path() / "701_StillsRaw_full" / "0001TP_006690.png", fixture_image());
+  EXPECT_CONTAINS(error_message([&] { camvid_splits(dir.path()); }), "SegNet's 11-class CamVid");
+  EXPECT_CONTAINS(error_message([&] { open_camvid(dir.path(), "train"); }), "701_StillsRaw_full");
   write_png(dir.path() / "val" / "a.png", fixture_image());
   EXPECT_CONTAINS(error_message([&] { open_camvid(dir.path(), "val"); }),
                   (dir.path() / "valannot").string());

@@ -16,6 +16,10 @@ namespace {
 constexpr int kNumClasses = 11;
 constexpr int kVoidLabel = 11;
 const std::array<std::string, 3> kSplits = {"train", "val", "test"};
+// The layouts users find under the name CamVid, and the one read here.
+constexpr const char* kLayoutHint =
+    " (regal reads SegNet's 11-class CamVid: train/ trainannot/ val/ valannot/ test/ testannot/; the original "
+    "32-class release, 701_StillsRaw_full/ with colour *_L.png labels, is not read)";
 
 }  // namespace
 
@@ -44,7 +48,9 @@ Dataset open_camvid(const fs::path& root, const std::string& split) {
               "camvid: unknown split '", split, "' in ", root, ": expected train, val or test");
   const fs::path image_dir = root / split;
   const fs::path label_dir = root / (split + "annot");
-  require_directory(image_dir, "camvid split '" + split + "' image folder");
+  std::error_code ec;
+  REGAL_CHECK(fs::is_directory(image_dir, ec), "camvid split '", split, "' image folder ", image_dir,
+              " is missing or not a folder", kLayoutHint);
   require_directory(label_dir, "camvid split '" + split + "' label folder");
 
   std::vector<std::string> problems;
@@ -64,8 +70,8 @@ std::vector<std::string> camvid_splits(const fs::path& root) {
       splits.push_back(split);
     }
   }
-  REGAL_CHECK(!splits.empty(), "camvid root ", root,
-              " holds none of the split folders train, val, test");
+  REGAL_CHECK(!splits.empty(), "camvid root ", root, " holds none of the split folders train, val, test",
+              kLayoutHint);
   return splits;
 }
 

@@ -136,7 +136,16 @@ Dataset open_cityscapes(const fs::path& root, const std::string& split) {
 std::vector<std::string> cityscapes_splits(const fs::path& root) {
   require_directory(root, "cityscapes root");
   require_directory(root / "leftImg8bit", "cityscapes image folder");
-  return subdirectory_names(root / "leftImg8bit");
+  // Only the image folders with fine labels: leftImg8bit_trainextra unpacks
+  // a train_extra/ folder whose labels are coarse (gtCoarse/), not read here.
+  std::vector<std::string> splits;
+  for (const auto& name : subdirectory_names(root / "leftImg8bit")) {
+    std::error_code ec;
+    if (fs::is_directory(root / "gtFine" / name, ec)) splits.push_back(name);
+  }
+  REGAL_CHECK(!splits.empty(), "cityscapes root ", root, ": no folder of ", root / "leftImg8bit",
+              " has its fine labels in ", root / "gtFine", " (gtFine_trainvaltest.zip unpacked there)");
+  return splits;
 }
 
 }  // namespace regal::data

@@ -79,7 +79,11 @@ cv::Mat LabelColours::decode(const cv::Mat& bgr, const std::filesystem::path& fi
              same_colour, " pixels, first at x=", first.x, " y=", first.y, ")",
              other_unknown > 0
                  ? detail::concat("; ", other_unknown, " more pixels have other unknown colours")
-                 : std::string());
+                 : std::string(),
+             // A grey value in all three channels: ids saved as an RGB PNG, not colours.
+             pixel[0] == pixel[1] && pixel[1] == pixel[2]
+                 ? "; grey colours look like label ids saved as RGB: save them as an 8-bit single-channel PNG"
+                 : "");
 }
 
 }  // namespace regal::data

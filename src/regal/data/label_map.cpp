@@ -30,6 +30,20 @@ cv::Mat raw_value_histogram(const cv::Mat& raw) {
   return histogram;
 }
 
+// The raw values `table` maps, as ranges: "0..18, 255".
+std::string mapped_values_text(const std::array<int16_t, kRawValues>& table) {
+  std::string text;
+  for (int value = 0; value < kRawValues; ++value) {
+    if (table[static_cast<size_t>(value)] == LabelMap::kUnmapped) continue;
+    int last = value;
+    while (last + 1 < kRawValues && table[static_cast<size_t>(last + 1)] != LabelMap::kUnmapped) ++last;
+    text += (text.empty() ? "" : ", ") + (last == value ? std::to_string(value)
+                                                        : std::to_string(value) + ".." + std::to_string(last));
+    value = last;
+  }
+  return text.empty() ? "none" : text;
+}
+
 }  // namespace
 
 LabelMap::LabelMap() { table_.fill(kUnmapped); }
@@ -58,10 +72,14 @@ LabelMap& LabelMap::set(int raw_value, int train_id) {
 cv::Mat LabelMap::apply(const cv::Mat& raw, const std::filesystem::path& file) const {
   REGAL_CHECK(!raw.empty(), "label file ", file, " decoded to an empty image");
   // OpenCV expands palette-indexed PNGs to colour, hence the hint.
-  REGAL_CHECK(
-      raw.type() == CV_8UC1, "label file ", file,
-      " must be 8-bit single-channel (raw label ids), got ", describe_type(raw),
-      raw.channels() > 1 ? " (a colour or palette-indexed PNG: convert it to grey ids)" : "");
+  std::string hint;
+  if (raw.channels() > 1) {
+    hint = " (a colour or palette-indexed PNG: convert it to grey ids)";
+  } else if (raw.depth() != CV_8U) {
+    hint = " (save the ids as an 8-bit PNG)";
+  }
+  REGAL_CHECK(raw.type() == CV_8UC1, "label file ", file, " must be 8-bit single-channel (raw label ids), got ",
+              describe_type(raw), hint);
 
   // Checking the histogram against the table finds every unmapped value in one
   // pass, without touching pixels one at a time.
@@ -75,7 +93,7 @@ cv::Mat LabelMap::apply(const cv::Mat& raw, const std::filesystem::path& file) c
       const cv::Point first = locations.front();
       REGAL_FAIL("label file ", file, ": raw value ", value, " is not in the label map (",
                  static_cast<long long>(count), " pixels, first at x=", first.x, " y=", first.y,
-                 ")");
+                 "); the values it reads: ", mapped_values_text(table_));
     }
   }
 
