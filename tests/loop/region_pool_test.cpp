@@ -1,11 +1,13 @@
-// Region pool, budget, oracle, candidate draw (ALGORITHM.md sections 2-3) and
-// region crops (section 10).
+// Region pool, budget, oracle, candidate draw (ALGORITHM.md sections 2-3),
+// region crops and region training's batches (section 10).
 #include "regal/loop/region_pool.h"
 
+#include <cmath>
 #include <set>
 #include <tuple>
 
 #include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
 #include <torch/torch.h>
 
 #include "regal/core/error.h"
@@ -195,6 +197,35 @@ TEST(RegionTrainer, ATrailingCropOfASmallImageJoinsTheBatchBefore) {
   std::mt19937_64 rng(2);
   double loss = 0.0;
   EXPECT_NO_THROW(loss = trainer.train_epoch(store, pool, regions, rng));
+  EXPECT_GT(loss, 0.0);
+}
+
+// A batch whose crops hold no labelled pixel (regions void throughout, or
+// selected but never annotated) has no loss: it is skipped, no step is taken,
+// and the epoch's loss is that of the other batches.
+TEST(RegionTrainer, ABatchWithoutALabelledPixelIsSkipped) {
+  testing::ScratchDir dir("region-trainer-void");
+  testing::write_band_dataset(dir.path(), "d", 2, 32, 32, 3, 1);
+  cv::imwrite((dir.path() / "labels" / "d_1.png").string(), cv::Mat(32, 32, CV_8UC1, cv::Scalar(255)));
+  const data::SampleStore store(data::open_dataset({"folder", dir.path(), "d"}), true);
+  RegionPool pool(2, 32, 32, {16, 16});
+  const std::vector<al::Region> void_regions = {{1, 0, 0}, {1, 16, 16}};
+  const std::vector<al::Region> labelled_regions = {{0, 0, 0}, {0, 16, 16}};
+  for (const auto& region : void_regions) pool.label(region);
+  for (const auto& region : labelled_regions) pool.label(region);
+  torch::manual_seed(1);
+  RegionTrainer trainer(nn::Fpn(nn::FpnOptions(3).backbone(nn::Backbone::ResNet18).fpn_channels(8)),
+                        RegionTrainOptions().crop_height(16).crop_width(16).batch_size(2), torch::kCPU);
+  std::vector<at::Tensor> before;
+  for (const auto& parameter : trainer.net()->parameters()) before.push_back(parameter.detach().clone());
+  std::mt19937_64 rng(2);
+  EXPECT_TRUE(std::isnan(trainer.train_epoch(store, pool, void_regions, rng)));
+  const auto after = trainer.net()->parameters();
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(torch::equal(before[i], after[i])) << "parameter " << i;
+  // Crops of 16 x 16 on the region grid: each batch of two holds void crops
+  // only, labelled only, or one of each; the loss is finite either way.
+  const double loss = trainer.train_epoch(store, pool, pool.labelled_regions(), rng);
+  EXPECT_TRUE(std::isfinite(loss));
   EXPECT_GT(loss, 0.0);
 }
 

@@ -1,6 +1,7 @@
 #include "regal/loop/region_training.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
@@ -125,6 +126,9 @@ double RegionTrainer::train_epoch(const data::SampleStore& store, const RegionPo
     }
     const auto image_batch = torch::stack(images).to(device_);  // [B, 3, h, w]
     const auto label_batch = torch::stack(labels).to(device_);  // [B, h, w]
+    // Crops whose labels are all unknown (regions that are void throughout,
+    // or selected but never annotated) have no loss: a mean over no pixel.
+    if (!label_batch.ne(kIgnore).any().item<bool>()) continue;
     const auto logits = net_->forward(image_batch);             // [B, C, h, w]
     const auto loss = nn::pixel_cross_entropy(logits, label_batch, kIgnore, nn::LossReduction::Mean);
     optimizer_->zero_grad();
@@ -134,7 +138,7 @@ double RegionTrainer::train_epoch(const data::SampleStore& store, const RegionPo
     loss_sum += loss.item<double>();
     ++batches;
   }
-  return loss_sum / batches;
+  return batches > 0 ? loss_sum / batches : std::numeric_limits<double>::quiet_NaN();
 }
 
 RegionTrainer::EarlyStopResult RegionTrainer::train_until_early_stopping(

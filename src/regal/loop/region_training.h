@@ -78,7 +78,9 @@ class RegionTrainer {
 
   // One pass over `regions` in a random order (rng), batches of crops.
   // requires: regions labelled in `pool`, whose images index `store`.
-  // ensures: the mean loss of the batches (0 when `regions` is empty).
+  // ensures: the mean loss of the batches with a labelled pixel (a batch
+  // without one is skipped: no step); 0 when `regions` is empty, NaN when no
+  // batch had a labelled pixel.
   double train_epoch(const data::SampleStore& store, const RegionPool& pool, const std::vector<al::Region>& regions,
                      std::mt19937_64& rng);
 
