@@ -44,7 +44,10 @@ void add_finetune(CLI::App& app) {
   command->add_option("--selection", args->selection, "selection.json of the last `regal select` round")
       ->required()
       ->check(CLI::ExistingFile);
-  command->add_option("--net", args->net, "segmentation checkpoint to start from (default: <pretrain.out>/best.pt)")
+  command
+      ->add_option("--net", args->net,
+                   "segmentation checkpoint to start from (default: the one the selection was made with, else "
+                   "<pretrain.out>/best.pt)")
       ->check(CLI::ExistingFile);
   command->add_option("--out", args->out, "output directory")->capture_default_str();
   command->add_option("--seed", args->seed, "override the config's seed")->check(seed_range());

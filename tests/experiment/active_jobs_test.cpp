@@ -241,6 +241,44 @@ TEST(Select, ChoosesDistinctRegionsOfUnlabelledImagesAndAnotherRoundSkipsThem) {
   EXPECT_CONTAINS(testing::error_message([&] { run_select(config, request); }), "already holds a selection");
 }
 
+// Round 2 runs on a folder the first image has left (annotated and moved
+// away, say): its record still names round 1's regions of that image, so
+// that round 3, back on every image, never offers them again.
+TEST(Select, ARoundOnFewerImagesKeepsTheEarlierRoundsInItsRecord) {
+  SelectWorld world("select-moved");
+  auto& request = world.request;
+  request.method = "random";
+  request.regions = 6;
+  request.out = world.dir.path() / "round1";
+  const auto first = run_select(world.config, request);
+  const std::string moved = first["regions"][0]["image"];
+  const fs::path all_images = request.images;
+  const fs::path fewer = world.dir.path() / "fewer";
+  fs::create_directories(fewer);
+  for (const auto& entry : fs::directory_iterator(all_images)) {
+    if (entry.path().filename() != moved) fs::copy_file(entry.path(), fewer / entry.path().filename());
+  }
+  request.images = fewer;
+  request.exclude = world.dir.path() / "round1" / "selection.json";
+  request.regions = 2;
+  request.out = world.dir.path() / "round2";
+  const auto second = run_select(world.config, request);
+  std::set<std::tuple<std::string, int64_t, int64_t>> ruled_out;
+  for (const auto& r : second["excluded_regions"]) {
+    ruled_out.insert({r["image"].get<std::string>(), r["x"].get<int64_t>(), r["y"].get<int64_t>()});
+  }
+  for (const auto& r : first["regions"]) {
+    EXPECT_EQ(ruled_out.count({r["image"].get<std::string>(), r["x"].get<int64_t>(), r["y"].get<int64_t>()}), 1u)
+        << r.dump();
+  }
+  // 24 regions, 8 chosen in two rounds: 16 are left, not 16 and the moved image's.
+  request.images = all_images;
+  request.exclude = world.dir.path() / "round2" / "selection.json";
+  request.regions = 17;
+  request.out = world.dir.path() / "round3";
+  EXPECT_CONTAINS(testing::error_message([&] { run_select(world.config, request); }), "only 16 regions");
+}
+
 TEST(Select, AppliesATrainedQueryNetwork) {
   SelectWorld world("select-policy");
   const auto& dir = world.dir;
@@ -264,6 +302,14 @@ TEST(Select, AppliesATrainedQueryNetwork) {
   request.policy = dir.path() / "missing.pt";
   request.out = dir.path() / "next";
   EXPECT_CONTAINS(testing::error_message([&] { run_select(config, request); }), "missing.pt");
+  // A policy of another state set (another config): what this config gives is said.
+  const rl::DqnTrainer other(loop::query_net_options(3, 24), rl::DqnOptions());
+  other.save(dir.path() / "other.pt");
+  request.policy = dir.path() / "other.pt";
+  const std::string message = testing::error_message([&] { run_select(config, request); });
+  EXPECT_CONTAINS(message, "other.pt");
+  EXPECT_CONTAINS(message, "2 D_S images x 8 regions of 16 x 16 = 16 state rows");
+  EXPECT_FALSE(fs::exists(request.out));
 }
 
 TEST(Finetune, TrainsOnTheAnnotatedRegionsOfEveryRoundAndIsNeverWorseOnDR) {
@@ -321,11 +367,19 @@ TEST(Finetune, TrainsOnTheAnnotatedRegionsOfEveryRoundAndIsNeverWorseOnDR) {
   // An output directory holding a fine-tuned net is never written over.
   EXPECT_CONTAINS(testing::error_message([&] { run_finetune(world.config, finetune); }), "already holds");
 
-  // The next round starts from the fine-tuned net.
+  // The next round starts from the fine-tuned net, and so does its
+  // fine-tuning unless told otherwise: the net its selection was made with.
   request.net = finetune.out / "best.pt";
   request.exclude = world.dir.path() / "round2" / "selection.json";
   request.out = world.dir.path() / "round3";
   EXPECT_EQ(run_select(world.config, request)["net"], (finetune.out / "best.pt").string());
+  FinetuneRequest next = finetune;
+  next.labels = world.dir.path() / "annotations";
+  next.selection = request.out / "selection.json";
+  next.out = world.dir.path() / "tuned-round3";
+  const auto next_record = run_finetune(world.config, next);
+  EXPECT_EQ(next_record["net"], (finetune.out / "best.pt").string());
+  EXPECT_EQ(next_record["annotated_regions"], 12);  // three rounds
 
   // A missing annotation is named, and nothing is written.
   finetune.labels = world.dir.path() / "no-annotations";
@@ -333,6 +387,41 @@ TEST(Finetune, TrainsOnTheAnnotatedRegionsOfEveryRoundAndIsNeverWorseOnDR) {
   finetune.out = world.dir.path() / "tuned-again";
   const std::string message = testing::error_message([&] { run_finetune(world.config, finetune); });
   EXPECT_CONTAINS(message, "no label file");
+  EXPECT_FALSE(fs::exists(finetune.out));
+}
+
+// The annotator's time ran out: one image annotated, one label left 255
+// throughout, one never opened (no label file). Fine-tuning trains on what
+// was annotated and says what was not.
+TEST(Finetune, RegionsLeftUnannotatedAreCountedAndTrainNothing) {
+  SelectWorld world("finetune-partial");
+  auto& request = world.request;
+  request.method = "random";
+  request.regions = 24;  // every region of the three images
+  run_select(world.config, request);
+  FinetuneRequest finetune;
+  finetune.images = request.images;
+  finetune.labels = world.dir.path() / "partial";
+  finetune.selection = request.out / "selection.json";
+  finetune.out = world.dir.path() / "tuned";
+  fs::create_directories(finetune.labels);
+  fs::copy_file(world.dir.path() / "annotations" / "mine_0.png", finetune.labels / "mine_0.png");
+  ASSERT_TRUE(cv::imwrite((finetune.labels / "mine_1.png").string(), cv::Mat(32, 64, CV_8UC1, cv::Scalar(255))));
+  const auto record = run_finetune(world.config, finetune);
+  EXPECT_EQ(record["annotated_regions"], 8);
+  EXPECT_EQ(record["unannotated_regions"], 8);
+  EXPECT_EQ(record["annotated_images"], 2);
+  EXPECT_EQ(record["images_without_labels"], 1);
+  for (const auto& epoch : record["curve"]) EXPECT_TRUE(epoch["train_loss"].is_number()) << epoch.dump();
+  // A record whose net was never saved (the save failed) is written again.
+  fs::remove(finetune.out / "best.pt");
+  EXPECT_EQ(run_finetune(world.config, finetune)["curve"], record["curve"]);
+  EXPECT_TRUE(fs::exists(finetune.out / "best.pt"));
+  // Nothing annotated at all: said, and nothing is written.
+  fs::remove(finetune.labels / "mine_0.png");
+  finetune.out = world.dir.path() / "tuned-nothing";
+  EXPECT_CONTAINS(testing::error_message([&] { run_finetune(world.config, finetune); }),
+                  "255 (unknown) throughout");
   EXPECT_FALSE(fs::exists(finetune.out));
 }
 

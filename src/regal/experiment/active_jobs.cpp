@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
@@ -13,6 +14,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include "regal/al/region_grid.h"
 #include "regal/core/atomic_file.h"
 #include "regal/core/device.h"
 #include "regal/core/error.h"
@@ -57,10 +59,14 @@ RunSplit run_split(const RunConfig& config, const std::string& role, const data:
   return {role, config.target.spec(role), &store.dataset()};
 }
 
-fs::path pretrained_checkpoint(const RunConfig& config) {
+// `net_flag`: the command takes --net, and the message says so.
+fs::path pretrained_checkpoint(const RunConfig& config, bool net_flag = false) {
   const fs::path pretrained = config.pretrain.out / "best.pt";
   REGAL_CHECK(fs::exists(pretrained), "the pretrained segmentation net ", pretrained,
-              " does not exist; run `regal pretrain --config ", config.file.string(), "` first");
+              " does not exist; run `regal pretrain --config ", config.file.string(), "` first",
+              net_flag ? ", or pass --net FILE (`regal experiment` names its net's directory under `pretrained` in "
+                         "its experiment.json)"
+                       : "");
   return pretrained;
 }
 
@@ -265,19 +271,40 @@ std::string csv_field(const std::string& text) {
   return quoted + "\"";
 }
 
-// The regions an earlier selection.json rules out on these images and this
-// grid: those it chose and those it had ruled out itself, so that excluding
-// the last round excludes every round before it. Regions of images no longer
-// among the images are skipped (they cannot be offered); a duplicate counts once.
-std::vector<al::Region> excluded_regions(const fs::path& file, const data::SampleStore& images,
-                                         al::RegionSize region) {
+nlohmann::json region_json(const std::string& image, const al::Region& region, al::RegionSize size) {
+  return {{"image", image}, {"x", region.x}, {"y", region.y}, {"height", size.height}, {"width", size.width}};
+}
+
+// The regions an earlier selection.json names: those it chose and those it
+// had ruled out itself, so that excluding the last round excludes every round
+// before it; a duplicate counts once.
+struct EarlierRegions {
+  std::vector<al::Region> here;  // on the images of the folder, on their grid
+  // Of images no longer in the folder, as region_json entries: they cannot be
+  // offered or trained on, but the next round's record keeps them.
+  nlohmann::json elsewhere = nlohmann::json::array();
+};
+
+// `shared_size` (H, W): the size every image has (select checked it); none:
+// each image named is decoded for its own (finetune's folder may mix sizes).
+EarlierRegions earlier_regions(const fs::path& file, const data::SampleStore& images, al::RegionSize region,
+                               std::optional<std::pair<int64_t, int64_t>> shared_size) {
   const auto earlier = read_json_file(file);
   std::map<std::string, int64_t> index_of;
   for (size_t i = 0; i < images.size(); ++i) index_of[images.dataset().files(i).id] = static_cast<int64_t>(i);
-  const auto [height, width] = loop::image_size_of(images);
+  std::map<int64_t, std::pair<int64_t, int64_t>> sizes;
+  const auto size_of = [&](int64_t image) {
+    if (shared_size) return *shared_size;
+    auto known = sizes.find(image);
+    if (known == sizes.end()) {
+      const auto decoded = images.get(static_cast<size_t>(image)).image;  // [3, H, W]
+      known = sizes.emplace(image, std::pair{decoded.size(1), decoded.size(2)}).first;
+    }
+    return known->second;
+  };
   std::set<std::tuple<int64_t, int64_t, int64_t>> seen;
-  std::vector<al::Region> regions;
-  int64_t elsewhere = 0;
+  std::set<std::tuple<std::string, int64_t, int64_t>> seen_elsewhere;
+  EarlierRegions regions;
   try {
     const auto& size = earlier.at("region");
     REGAL_CHECK(size.at(0).get<int64_t>() == region.height && size.at(1).get<int64_t>() == region.width, file,
@@ -287,25 +314,24 @@ std::vector<al::Region> excluded_regions(const fs::path& file, const data::Sampl
       if (!earlier.contains(key)) continue;
       for (const auto& entry : earlier.at(key)) {
         const auto name = entry.at("image").get<std::string>();
+        const int64_t x = entry.at("x").get<int64_t>(), y = entry.at("y").get<int64_t>();
         const auto image = index_of.find(name);
         if (image == index_of.end()) {
-          ++elsewhere;
+          if (seen_elsewhere.insert({name, x, y}).second) {
+            regions.elsewhere.push_back(region_json(name, {-1, x, y}, region));
+          }
           continue;
         }
-        const int64_t x = entry.at("x").get<int64_t>(), y = entry.at("y").get<int64_t>();
+        const auto [height, width] = size_of(image->second);
         REGAL_CHECK(x >= 0 && y >= 0 && x % region.width == 0 && y % region.height == 0 && x + region.width <= width &&
                         y + region.height <= height,
                     file, ": region (", x, ", ", y, ") of image '", name, "' is not on the ", region.height, " x ",
-                    region.width, " grid of these ", height, " x ", width, " images");
-        if (seen.insert({image->second, x, y}).second) regions.push_back({image->second, x, y});
+                    region.width, " grid of its ", height, " x ", width, " pixels");
+        if (seen.insert({image->second, x, y}).second) regions.here.push_back({image->second, x, y});
       }
     }
   } catch (const nlohmann::json::exception& e) {
     REGAL_FAIL(file, ": not a selection.json of `regal select` (", e.what(), ")");
-  }
-  if (elsewhere > 0) {
-    spdlog::warn("{} regions of {} are in images that are not in this directory; skipped", elsewhere,
-                 file.string());
   }
   return regions;
 }
@@ -355,10 +381,6 @@ nlohmann::json digest_or_null(const std::optional<fs::path>& file) {
   return file ? nlohmann::json(file_digest(*file)) : nlohmann::json();
 }
 
-nlohmann::json region_json(const std::string& image, const al::Region& region, al::RegionSize size) {
-  return {{"image", image}, {"x", region.x}, {"y", region.y}, {"height", size.height}, {"width", size.width}};
-}
-
 }  // namespace
 
 nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& request) {
@@ -373,7 +395,7 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
               " already holds a selection; choose another --out, or remove it");
   std::optional<fs::path> net_file;  // random picks need no net
   if (method != loop::Method::kRandom) {
-    net_file = request.net ? *request.net : pretrained_checkpoint(config);
+    net_file = request.net ? *request.net : pretrained_checkpoint(config, true);
     REGAL_CHECK(fs::exists(*net_file), "segmentation net ", *net_file, " does not exist");
   }
   std::optional<fs::path> policy_file;
@@ -404,8 +426,15 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
   }
   const auto region = config.policy.options.region();
   const auto options = config.evaluate.options_for(method, config.policy);
-  const std::vector<al::Region> excluded =
-      request.exclude ? excluded_regions(*request.exclude, images, region) : std::vector<al::Region>{};
+  const EarlierRegions earlier =
+      request.exclude ? earlier_regions(*request.exclude, images, region, std::pair{first_size[1], first_size[2]})
+                      : EarlierRegions{};
+  const std::vector<al::Region>& excluded = earlier.here;
+  if (!earlier.elsewhere.empty()) {
+    spdlog::warn("select: {} regions of {} are in images that are not in {}; kept in this round's "
+                 "excluded_regions, so that it still names every earlier round",
+                 earlier.elsewhere.size(), request.exclude->string(), request.images.string());
+  }
 
   nn::Fpn net{nullptr};
   if (net_file) {
@@ -416,12 +445,7 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
   }
   std::unique_ptr<rl::DqnTrainer> dqn;
   if (policy_file) {
-    const auto [height, width] = loop::image_size_of(*d_s);
-    const al::RegionGrid grid(height, width, region);
-    dqn = std::make_unique<rl::DqnTrainer>(
-        loop::query_net_options(info.num_classes(), static_cast<int64_t>(d_s->size()) * grid.regions_per_image()),
-        rl::DqnOptions(), device);
-    dqn->load(*policy_file);
+    dqn = loop::load_policy(*policy_file, info.num_classes(), *d_s, region, device);
   }
   loop::AcquisitionContext context;
   context.net = net;
@@ -456,6 +480,7 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
   }
   nlohmann::json ruled_out = nlohmann::json::array();
   for (const auto& r : excluded) ruled_out.push_back(region_json(name_of(r.image), r, region));
+  for (const auto& entry : earlier.elsewhere) ruled_out.push_back(entry);
   const nlohmann::json selection = {
       {"method", loop::to_string(method)},
       {"images", request.images.string()},
@@ -490,14 +515,24 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
 nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& request) {
   RunConfig config = with_overrides(config_in, request);
   const auto device = resolve_device(config.device);
-  REGAL_CHECK(!fs::exists(request.out / "best.pt") && !fs::exists(request.out / "finetune.json"), request.out,
+  // finetune.json is written before best.pt: one without the net is what a
+  // failed save left, and is written again.
+  REGAL_CHECK(!fs::exists(request.out / "best.pt"), request.out,
               " already holds a fine-tuned net; choose another --out, or remove it");
-  const fs::path net_file = request.net ? *request.net : pretrained_checkpoint(config);
-  REGAL_CHECK(fs::exists(net_file), "segmentation net ", net_file, " does not exist");
-  REGAL_CHECK(fs::is_directory(request.labels), "labels: ", request.labels, " is not a directory");
   // Said before any scene is generated: a wrong directory or selection file.
   data::image_files_in(request.images);
-  read_json_file(request.selection);
+  const auto selection = read_json_file(request.selection);
+  // By default the net the selection was made with: after the first round,
+  // the net the previous round fine-tuned.
+  const bool selection_names_net = selection.contains("net") && selection.at("net").is_string();
+  const fs::path net_file = request.net            ? *request.net
+                            : selection_names_net ? fs::path(selection.at("net").get<std::string>())
+                                                  : pretrained_checkpoint(config, true);
+  REGAL_CHECK(fs::exists(net_file), "segmentation net ", net_file, " does not exist",
+              !request.net && selection_names_net ? detail::concat(" (", request.selection, " was made with it)")
+                                                  : std::string(),
+              "; pass --net FILE");
+  REGAL_CHECK(fs::is_directory(request.labels), "labels: ", request.labels, " is not a directory");
 
   ensure_scenes(config);
   ensure_role_splits(config);
@@ -507,35 +542,76 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
   const auto region = config.policy.options.region();
   // Every round's regions, on the images they were chosen in.
   const data::SampleStore unlabelled(data::open_image_folder(request.images, info), false);
-  const auto annotated = excluded_regions(request.selection, unlabelled, region);
-  REGAL_CHECK(!annotated.empty(), request.selection, " names no region of the images in ", request.images);
-  // The images holding an annotated region, paired with their label files.
+  const auto earlier = earlier_regions(request.selection, unlabelled, region, std::nullopt);
+  if (!earlier.elsewhere.empty()) {
+    spdlog::warn("finetune: {} regions of {} are in images that are not in {}; left out", earlier.elsewhere.size(),
+                 request.selection.string(), request.images.string());
+  }
+  REGAL_CHECK(!earlier.here.empty(), request.selection, " names no region of the images in ", request.images);
+  // The images holding an annotated region, paired with their label files;
+  // an image without one was not annotated (its regions are left out).
   std::map<int64_t, int64_t> store_index;  // image in the folder -> image in the annotated store
   std::map<fs::path, fs::path> image_of_label;  // a.png and a.jpg would share labels/a.png
   std::vector<data::SampleFiles> files;
-  for (const auto& r : annotated) {
+  std::vector<fs::path> missing_labels;
+  for (const auto& r : earlier.here) {
     if (store_index.count(r.image)) continue;
     const auto& image = unlabelled.dataset().files(static_cast<size_t>(r.image));
     const fs::path label = request.labels / (fs::path(image.id).stem().string() + ".png");
     const auto [other, unique] = image_of_label.emplace(label, image.image);
     REGAL_CHECK(unique, image.image, " and ", other->second, " both hold annotated regions and would share the label ",
                 label, "; rename one of them");
-    REGAL_CHECK(fs::exists(label), "no label file ", label, " for ", image.image,
-                ", which holds annotated regions (train ids 0..", info.num_classes() - 1, ", 255 = unknown)");
+    if (!fs::exists(label)) {
+      missing_labels.push_back(label);
+      store_index[r.image] = -1;
+      continue;
+    }
     store_index[r.image] = static_cast<int64_t>(files.size());
     files.push_back({image.id, image.image, label});
+  }
+  REGAL_CHECK(!files.empty(), "no label file in ", request.labels, " for any of the ", missing_labels.size(),
+              " images holding selected regions (e.g. ", missing_labels.front(),
+              "): write <image stem>.png, train ids 0..", info.num_classes() - 1, ", 255 = unknown");
+  if (!missing_labels.empty()) {
+    spdlog::warn("finetune: no label file for {} of the {} images holding selected regions (e.g. {}); their regions "
+                 "are left out",
+                 missing_labels.size(), store_index.size(), missing_labels.front().string());
+  }
+  std::vector<al::Region> annotated;  // on the annotated store's images
+  for (const auto& r : earlier.here) {
+    if (store_index.at(r.image) >= 0) annotated.push_back({store_index.at(r.image), r.x, r.y});
   }
   const data::SampleStore store(
       data::Dataset(info, "annotated", std::move(files), data::LabelMap::identity(info.num_classes())),
       config.pretrain.options.cache_images());
   // Every label decoded before training: one of another size than its image,
-  // or with a value that is no train id nor 255, is named here.
-  for (size_t i = 0; i < store.size(); ++i) store.get(i);
+  // or with a value that is no train id nor 255, is named here. A region
+  // whose label is 255 throughout was selected but not annotated (the
+  // annotator's time ran out): it trains nothing, and is counted.
   const auto [height, width] = loop::image_size_of(store);
+  const al::RegionGrid grid(height, width, region);
+  std::vector<at::Tensor> region_annotated;  // per image: [regions_per_image] bool, in state order
+  for (size_t i = 0; i < store.size(); ++i) {
+    const auto label = store.get(i).label;  // [H, W]
+    REGAL_CHECK(label.size(0) == height && label.size(1) == width, "finetune: ", store.dataset().files(i).image,
+                " is ", label.size(1), " x ", label.size(0), " pixels but ", store.dataset().files(0).image, " is ",
+                width, " x ", height, "; the annotated images of every round must have one size");
+    region_annotated.push_back((grid.split(label.unsqueeze(0)) != info.ignore_index).flatten(1).any(1));
+  }
+  const auto rows = grid.state_rows(al::regions_to_tensor(annotated), static_cast<int64_t>(store.size()));  // [A]
+  const int64_t unannotated =
+      static_cast<int64_t>(annotated.size()) - torch::cat(region_annotated).index_select(0, rows).sum().item<int64_t>();
+  REGAL_CHECK(unannotated < static_cast<int64_t>(annotated.size()), "finetune: every one of the ", annotated.size(),
+              " selected regions is 255 (unknown) throughout in ", request.labels, ": nothing to train on");
+  if (unannotated > 0) {
+    spdlog::warn("finetune: {} of the {} selected regions are 255 (unknown) throughout: not annotated, they train "
+                 "nothing",
+                 unannotated, annotated.size());
+  }
   loop::RegionPool pool(static_cast<int64_t>(store.size()), height, width, region);
-  for (const auto& r : annotated) pool.label({store_index.at(r.image), r.x, r.y});
-  spdlog::info("finetune: {} annotated regions in {} images, early stopping on D_R ({} images)", annotated.size(),
-               store.size(), d_r->size());
+  for (const auto& r : annotated) pool.label(r);
+  spdlog::info("finetune: {} annotated regions in {} images, early stopping on D_R ({} images)",
+               static_cast<int64_t>(annotated.size()) - unannotated, store.size(), d_r->size());
 
   const auto weights = metrics::class_weights(frequencies_of(*d_t, *d_r));  // [C]
   torch::manual_seed(config.seed);
@@ -562,8 +638,10 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
                                  {"selection", request.selection.string()},
                                  {"images", request.images.string()},
                                  {"labels", request.labels.string()},
-                                 {"annotated_regions", static_cast<int64_t>(annotated.size())},
+                                 {"annotated_regions", static_cast<int64_t>(annotated.size()) - unannotated},
+                                 {"unannotated_regions", unannotated},
                                  {"annotated_images", static_cast<int64_t>(store.size())},
+                                 {"images_without_labels", static_cast<int64_t>(missing_labels.size())},
                                  {"epochs", stop.epochs},
                                  {"best_epoch", stop.best_epoch + 1},
                                  {"dr_miou_before", before},

@@ -87,7 +87,9 @@ struct SelectRequest {
   std::optional<std::filesystem::path> policy;  // ralis: default <policy.out>/best_policy.pt
   std::optional<std::filesystem::path> net;     // segmentation checkpoint: default <pretrain.out>/best.pt
   std::optional<int64_t> regions;               // how many to choose: default evaluate.groups (one step)
-  // An earlier round's selection.json: its regions are not chosen again.
+  // An earlier round's selection.json: its regions are not chosen again,
+  // and this round's excluded_regions keep them (also those of images no
+  // longer in `images`), so that the last round names every round.
   std::optional<std::filesystem::path> exclude;
   std::filesystem::path out = "runs/select";
   std::optional<uint64_t> seed;
@@ -103,15 +105,17 @@ struct SelectRequest {
 // rows) and <out>/overlays/<image>.png (each image with a region in it,
 // chosen regions outlined). Returns selection.json's contents.
 // throws: regal::Error (no images, images of different sizes or smaller than
-// a region, more regions asked than left, a missing net or policy, an
-// exclude file of other images or another region size).
+// a region, more regions asked than left, a missing net or policy, a policy
+// of another state set or class count, an exclude file of another region
+// size or whose regions are off their image's grid).
 nlohmann::json run_select(const RunConfig& config, const SelectRequest& request);
 
 struct FinetuneRequest {
   std::filesystem::path images;     // the directory the selection was made in
   std::filesystem::path labels;     // <labels>/<image stem>.png: train ids 0..C-1, 255 = unknown
   std::filesystem::path selection;  // selection.json of the last round (earlier rounds through its exclusions)
-  std::optional<std::filesystem::path> net;  // default <pretrain.out>/best.pt
+  // Default: the net the selection was made with (its "net"), else <pretrain.out>/best.pt.
+  std::optional<std::filesystem::path> net;
   std::filesystem::path out = "runs/finetune";
   std::optional<uint64_t> seed;
   std::optional<std::string> device;
@@ -121,17 +125,19 @@ struct FinetuneRequest {
 // Trains the net on the annotated regions of every round a selection.json
 // records (its regions and excluded_regions) whose images are in
 // request.images: every label pixel must be a train id or 255, and only those
-// inside the regions are trained on. As the final training of
+// inside the regions are trained on. An image without a label file, and a
+// region 255 throughout, were not annotated: they train nothing, and are
+// counted (images_without_labels, unannotated_regions). As the final training of
 // an evaluation (policy.segmentation options), it stops early on the
 // config's D_R and keeps the best weights, so the net is never worse on D_R
 // than the one it started from. Writes <out>/best.pt (the net for the next
 // `select --net`) and <out>/finetune.json (regions, epochs, D_R mIoU before
 // and after, the curve; best_epoch 0 when no epoch beat the starting net).
 // Returns finetune.json's contents.
-// throws: regal::Error (a missing label file, one of another size or with
-// other values, two annotated images sharing a label name, a selection with
-// no region in these images or of another region size, an --out that holds
-// a fine-tuned net).
+// throws: regal::Error (no label file or no annotated region at all, a label
+// of another size or with other values, annotated images of two sizes, two
+// annotated images sharing a label name, a selection with no region in these
+// images or of another region size, an --out that holds a fine-tuned net).
 nlohmann::json run_finetune(const RunConfig& config, const FinetuneRequest& request);
 
 }  // namespace regal::experiment

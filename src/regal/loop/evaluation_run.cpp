@@ -110,12 +110,7 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
 
   std::unique_ptr<rl::DqnTrainer> dqn;
   if (method == Method::kPolicy) {
-    const auto [state_height, state_width] = image_size_of(*data.d_s);
-    const al::RegionGrid state_grid(state_height, state_width, options.region());
-    dqn = std::make_unique<rl::DqnTrainer>(
-        query_net_options(num_classes, static_cast<int64_t>(data.d_s->size()) * state_grid.regions_per_image()),
-        rl::DqnOptions(), device);
-    dqn->load(*job.policy);
+    dqn = load_policy(*job.policy, num_classes, *data.d_s, options.region(), device);
   }
   AcquisitionContext acquisition;
   acquisition.net = trainer.net();  // the module the trainer trains, not a copy

@@ -492,6 +492,24 @@ rl::QueryNetOptions query_net_options(int64_t num_classes, int64_t state_rows) {
                              state_rows);
 }
 
+std::unique_ptr<rl::DqnTrainer> load_policy(const fs::path& policy_file, int64_t num_classes,
+                                            const data::SampleStore& d_s, al::RegionSize region, c10::Device device) {
+  const auto [height, width] = image_size_of(d_s);
+  const al::RegionGrid grid(height, width, region);
+  const int64_t state_rows = static_cast<int64_t>(d_s.size()) * grid.regions_per_image();
+  auto dqn = std::make_unique<rl::DqnTrainer>(query_net_options(num_classes, state_rows), rl::DqnOptions(), device);
+  try {
+    dqn->load(policy_file);
+  } catch (const Error& e) {
+    REGAL_FAIL("policy ", policy_file, " does not fit this config: ", e.what(), ". A policy fits the classes, ",
+               "state set D_S and region size it was trained with; here ", num_classes, " classes and ", d_s.size(),
+               " D_S images x ", grid.regions_per_image(), " regions of ", region.height, " x ", region.width, " = ",
+               state_rows, " state rows: use the config it was trained with (train-policy keeps a copy in its "
+               "out directory, config.yaml)");
+  }
+  return dqn;
+}
+
 PolicyTrainingResult train_policy(nn::Fpn net, const PolicyTrainingData& data, c10::Device device,
                                   const PolicyTrainingOptions& options, const PolicyTrainingJob& job) {
   PolicyRun run(std::move(net), data, device, options, job);

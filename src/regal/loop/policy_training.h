@@ -7,6 +7,7 @@
 // uninterrupted run (on CPU with the same seed).
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include <ATen/core/Tensor.h>
@@ -100,5 +101,13 @@ void check_policy_checkpoint(const std::filesystem::path& out_dir, const PolicyT
 
 // Options of the query net for a dataset: Fs = Fa = (C+1)+192, M = |D_S| x regions per image.
 rl::QueryNetOptions query_net_options(int64_t num_classes, int64_t state_rows);
+
+// The trained query network in `policy_file`, for `num_classes` classes and
+// the state set `d_s` cut into regions of `region` (what fixes its shapes).
+// throws: regal::Error naming the file and the classes and state rows this
+// data gives when the policy does not load for them (trained with another
+// config, or not a policy).
+std::unique_ptr<rl::DqnTrainer> load_policy(const std::filesystem::path& policy_file, int64_t num_classes,
+                                            const data::SampleStore& d_s, al::RegionSize region, c10::Device device);
 
 }  // namespace regal::loop
