@@ -425,7 +425,7 @@ TEST(Finetune, RegionsLeftUnannotatedAreCountedAndTrainNothing) {
   EXPECT_FALSE(fs::exists(finetune.out));
 }
 
-TEST(Select, ImagesOfAnotherSizeAreNamedBeforeAnythingIsChosen) {
+TEST(Select, ImagesOfAnotherSizeOrSmallerThanARegionAreNamedBeforeAnythingIsChosen) {
   SelectWorld world("select-sizes");
   auto& request = world.request;
   request.method = "random";
@@ -433,6 +433,13 @@ TEST(Select, ImagesOfAnotherSizeAreNamedBeforeAnythingIsChosen) {
   const std::string message = testing::error_message([&] { run_select(world.config, request); });
   EXPECT_CONTAINS(message, "wide.png");
   EXPECT_CONTAINS(message, "96 x 32");
+  EXPECT_FALSE(fs::exists(request.out));
+  // Images smaller than one region (16 x 16 here): the config key is named.
+  request.images = world.dir.path() / "small";
+  fs::create_directories(request.images);
+  ASSERT_TRUE(cv::imwrite((request.images / "small.png").string(), cv::Mat(12, 40, CV_8UC3, cv::Scalar(1, 2, 3))));
+  EXPECT_CONTAINS(testing::error_message([&] { run_select(world.config, request); }),
+                  "are 40 x 12 pixels, smaller than one region of 16 x 16");
   EXPECT_FALSE(fs::exists(request.out));
 }
 

@@ -425,6 +425,9 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
                 "; every image must have one size (resize or crop them first)");
   }
   const auto region = config.policy.options.region();
+  REGAL_CHECK(first_size[1] >= region.height && first_size[2] >= region.width, "select: the images in ",
+              request.images, " are ", first_size[2], " x ", first_size[1], " pixels, smaller than one region of ",
+              region.width, " x ", region.height, " (", config.file.string(), ": policy.region, [h, w])");
   const auto options = config.evaluate.options_for(method, config.policy);
   const EarlierRegions earlier =
       request.exclude ? earlier_regions(*request.exclude, images, region, std::pair{first_size[1], first_size[2]})
