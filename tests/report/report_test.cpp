@@ -232,6 +232,10 @@ TEST_F(Report, ThePolicyFigureLeavesOutTheEpisodeInProgress) {
 // says so in the table, where "best mean" would otherwise compare unlike cells.
 TEST_F(Report, ACellOverFewerSeedsSaysSo) {
   ASSERT_TRUE(fs::remove(run_dir_ / "units" / "random-4-seed1.json"));
+  // Before the experiment rewrites results.json, the tables and the figures
+  // would count different units: the report says so.
+  EXPECT_NE(read_file(write_figures_and_report(run_dir_)).find("results.json lists 20 units, units/ holds 19"),
+            std::string::npos);
   experiment::ExperimentRequest request;
   request.methods = std::vector<std::string>{"random"};
   request.budgets = std::vector<std::string>{"4"};
@@ -241,6 +245,7 @@ TEST_F(Report, ACellOverFewerSeedsSaysSo) {
   EXPECT_EQ(outcome.units_run, 0);
   const std::string html = read_file(write_figures_and_report(run_dir_));
   EXPECT_NE(html.find("(1 of 2 seeds)"), std::string::npos);
+  EXPECT_EQ(html.find("results.json lists"), std::string::npos);
 }
 
 TEST(ReportErrors, ARunWithoutResultsIsNamed) {

@@ -4,6 +4,9 @@
 #include <cmath>
 #include <ctime>
 #include <map>
+#include <set>
+#include <string>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -113,7 +116,8 @@ table{border-collapse:collapse;margin:1em 0}caption{text-align:left;font-weight:
 td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th:first-child{text-align:left}
 td.best{background:#e7f4e4}figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #ddd}
 figcaption{font-size:.92em;color:#444}pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:.85em}
-.note{color:#555;font-size:.92em})";
+.note{color:#555;font-size:.92em}
+.warn{color:#8a1c00;font-weight:bold})";
 
 // Counts the inlined images that decoded, for people (a broken figure shows
 // in the page) and for headless checks (the body's data attributes).
@@ -127,6 +131,25 @@ window.addEventListener('load', function () {
   document.body.setAttribute('data-images-broken', broken);
 });
 </script>)";
+
+// The tables come from results.json, the figures from units/: they agree
+// unless unit files were added or removed since the experiment last wrote
+// results.json. Returns what differs, or "" when they agree.
+std::string units_differ(const json& results, const std::vector<RunUnit>& units) {
+  using Key = std::tuple<std::string, int64_t, uint64_t>;  // method, budget in regions, seed
+  const auto key_of = [](const json& unit) {
+    return Key{unit.at("method").get<std::string>(), unit.at("budget_regions").get<int64_t>(),
+               unit.at("seed").get<uint64_t>()};
+  };
+  std::set<Key> listed, found;
+  for (const auto& unit : results.at("units")) listed.insert(key_of(unit));
+  for (const auto& unit : units) found.insert(key_of(unit.result));
+  if (listed == found) return {};
+  return fmt::format("results.json lists {} units, units/ holds {} (some added or removed since the experiment "
+                     "wrote results.json): the tables count the first, the figures the second; run the same "
+                     "`regal experiment` command again to rewrite results.json",
+                     listed.size(), found.size());
+}
 
 }  // namespace
 
@@ -175,6 +198,10 @@ fs::path write_report(const fs::path& run_dir, const std::vector<Figure>& figure
                           : std::string(),
                       results.at("units").size());
   html += "<h2>Results</h2>\n";
+  if (const std::string differ = units_differ(results, units); !differ.empty()) {
+    spdlog::warn("report: {}", differ);
+    html += "<p class=\"warn\">" + escape(differ) + "</p>\n";
+  }
   html += metric_table(results, "val_miou", "Val mIoU (%)");
   html += metric_table(results, "val_rare_miou", "Val mIoU of the rarest classes (%): " + rare);
   html += metric_table(results, "val_wiou", "Val class-frequency-weighted IoU (%)");
