@@ -8,6 +8,8 @@
 #include "regal/experiment/active_jobs.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <set>
 #include <tuple>
 
@@ -53,8 +55,14 @@ TEST(Evaluate, MadeAgainItContinuesAnInterruptedRunFromTheCheckpointBesideItsRes
   const auto first = run_evaluate(config, request);
   EXPECT_FALSE(first["finished"].get<bool>());
   EXPECT_FALSE(fs::exists(dir.path() / "part.json"));
-  const auto progress = nlohmann::json::parse(read_file(dir.path() / "part.checkpoint" / "progress.json"));
+  auto progress = nlohmann::json::parse(read_file(dir.path() / "part.checkpoint" / "progress.json"));
   EXPECT_EQ(progress["step"], 1);
+  // A step whose regions were all void has a NaN loss, written as null: it
+  // continues all the same (the next step's loss replaces it).
+  progress["last_train_loss"] = std::numeric_limits<double>::quiet_NaN();
+  write_file_atomically(dir.path() / "part.checkpoint" / "progress.json", progress.dump());
+  ASSERT_NE(read_file(dir.path() / "part.checkpoint" / "progress.json").find("\"last_train_loss\":null"),
+            std::string::npos);
 
   request.stop_after_steps = 0;
   const auto rest = run_evaluate(config, request);
@@ -412,7 +420,9 @@ TEST(Finetune, RegionsLeftUnannotatedAreCountedAndTrainNothing) {
   EXPECT_EQ(record["unannotated_regions"], 8);
   EXPECT_EQ(record["annotated_images"], 2);
   EXPECT_EQ(record["images_without_labels"], 1);
-  for (const auto& epoch : record["curve"]) EXPECT_TRUE(epoch["train_loss"].is_number()) << epoch.dump();
+  for (const auto& epoch : record["curve"]) {
+    EXPECT_TRUE(std::isfinite(epoch["train_loss"].get<double>())) << epoch.dump();
+  }
   // A record whose net was never saved (the save failed) is written again.
   fs::remove(finetune.out / "best.pt");
   EXPECT_EQ(run_finetune(world.config, finetune)["curve"], record["curve"]);

@@ -535,6 +535,10 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
               !request.net && selection_names_net ? detail::concat(" (", request.selection, " was made with it)")
                                                   : std::string(),
               "; pass --net FILE");
+  spdlog::info("finetune: starting from {} ({})", net_file.string(),
+               request.net            ? "--net"
+               : selection_names_net ? "the net the selection was made with"
+                                     : "the pretrained net: a random selection names none");
   REGAL_CHECK(fs::is_directory(request.labels), "labels: ", request.labels, " is not a directory");
 
   ensure_scenes(config);
@@ -561,14 +565,14 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
     if (store_index.count(r.image)) continue;
     const auto& image = unlabelled.dataset().files(static_cast<size_t>(r.image));
     const fs::path label = request.labels / (fs::path(image.id).stem().string() + ".png");
-    const auto [other, unique] = image_of_label.emplace(label, image.image);
-    REGAL_CHECK(unique, image.image, " and ", other->second, " both hold annotated regions and would share the label ",
-                label, "; rename one of them");
     if (!fs::exists(label)) {
       missing_labels.push_back(label);
       store_index[r.image] = -1;
       continue;
     }
+    const auto [other, unique] = image_of_label.emplace(label, image.image);
+    REGAL_CHECK(unique, image.image, " and ", other->second, " both hold annotated regions and would share the label ",
+                label, "; rename one of them");
     store_index[r.image] = static_cast<int64_t>(files.size());
     files.push_back({image.id, image.image, label});
   }
@@ -602,8 +606,8 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
     region_annotated.push_back((grid.split(label.unsqueeze(0)) != info.ignore_index).flatten(1).any(1));
   }
   const auto rows = grid.state_rows(al::regions_to_tensor(annotated), static_cast<int64_t>(store.size()));  // [A]
-  const int64_t unannotated =
-      static_cast<int64_t>(annotated.size()) - torch::cat(region_annotated).index_select(0, rows).sum().item<int64_t>();
+  const auto annotated_flags = torch::cat(region_annotated).index_select(0, rows);  // [A] bool
+  const int64_t unannotated = static_cast<int64_t>(annotated.size()) - annotated_flags.sum().item<int64_t>();
   REGAL_CHECK(unannotated < static_cast<int64_t>(annotated.size()), "finetune: every one of the ", annotated.size(),
               " selected regions is 255 (unknown) throughout in ", request.labels, ": nothing to train on");
   if (unannotated > 0) {
@@ -611,8 +615,13 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
                  "nothing",
                  unannotated, annotated.size());
   }
+  // Only the annotated regions are trained on: the others would only change
+  // the batches' makeup.
   loop::RegionPool pool(static_cast<int64_t>(store.size()), height, width, region);
-  for (const auto& r : annotated) pool.label(r);
+  const auto is_annotated = annotated_flags.accessor<bool, 1>();
+  for (size_t i = 0; i < annotated.size(); ++i) {
+    if (is_annotated[static_cast<int64_t>(i)]) pool.label(annotated[i]);
+  }
   spdlog::info("finetune: {} annotated regions in {} images, early stopping on D_R ({} images)",
                static_cast<int64_t>(annotated.size()) - unannotated, store.size(), d_r->size());
 

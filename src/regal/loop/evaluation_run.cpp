@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
@@ -179,7 +180,9 @@ nlohmann::json run_evaluation(nn::Fpn net, const EvaluationData& data, c10::Devi
     torch::load(fractions, checkpoint_file(step, "fractions").string());
     rng_from_string(rng, saved.at("rng").get<std::string>(), progress_file);
     step_curve = saved.at("step_curve");
-    last_train_loss = saved.at("last_train_loss").get<double>();
+    // NaN (a step whose regions were all void) is written as null.
+    const auto& saved_loss = saved.at("last_train_loss");
+    last_train_loss = saved_loss.is_null() ? std::numeric_limits<double>::quiet_NaN() : saved_loss.get<double>();
     seconds_acquire = saved.at("seconds_acquisition").get<double>();
     seconds_train = saved.at("seconds_step_training").get<double>();
     seconds_before = saved.at("seconds_total").get<double>();

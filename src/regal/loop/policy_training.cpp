@@ -501,7 +501,7 @@ std::unique_ptr<rl::DqnTrainer> load_policy(const fs::path& policy_file, int64_t
   try {
     dqn->load(policy_file);
   } catch (const Error& e) {
-    REGAL_FAIL("policy ", policy_file, " does not fit this config: ", e.what(), ". A policy fits the classes, ",
+    REGAL_FAIL("policy ", policy_file, " does not load here: ", e.what(), ". A policy loads with the classes, ",
                "state set D_S and region size it was trained with; here ", num_classes, " classes and ", d_s.size(),
                " D_S images x ", grid.regions_per_image(), " regions of ", region.height, " x ", region.width, " = ",
                state_rows, " state rows: use the config it was trained with (train-policy keeps a copy in its "

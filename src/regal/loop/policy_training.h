@@ -105,8 +105,8 @@ rl::QueryNetOptions query_net_options(int64_t num_classes, int64_t state_rows);
 // The trained query network in `policy_file`, for `num_classes` classes and
 // the state set `d_s` cut into regions of `region` (what fixes its shapes).
 // throws: regal::Error naming the file and the classes and state rows this
-// data gives when the policy does not load for them (trained with another
-// config, or not a policy).
+// data gives when the policy does not load (trained with another config, or
+// not a policy).
 std::unique_ptr<rl::DqnTrainer> load_policy(const std::filesystem::path& policy_file, int64_t num_classes,
                                             const data::SampleStore& d_s, al::RegionSize region, c10::Device device);
 

@@ -7,8 +7,10 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -145,10 +147,24 @@ std::string units_differ(const json& results, const std::vector<RunUnit>& units)
   for (const auto& unit : results.at("units")) listed.insert(key_of(unit));
   for (const auto& unit : units) found.insert(key_of(unit.result));
   if (listed == found) return {};
-  return fmt::format("results.json lists {} units, units/ holds {} (some added or removed since the experiment "
-                     "wrote results.json): the tables count the first, the figures the second; run the same "
-                     "`regal experiment` command again to rewrite results.json",
-                     listed.size(), found.size());
+  // A few of the units one side lacks, by name.
+  const auto some_of = [](const std::set<Key>& from, const std::set<Key>& without) {
+    std::vector<std::string> names;
+    for (const auto& [method, budget_regions, seed] : from) {
+      if (without.count({method, budget_regions, seed}) > 0) continue;
+      if (names.size() == 3) {
+        names.push_back("...");
+        break;
+      }
+      names.push_back(fmt::format("{} at {} regions, seed {}", method, budget_regions, seed));
+    }
+    return names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, "; "));
+  };
+  return fmt::format("results.json lists {} units, units/ holds {} (only in results.json: {}; only in units/: {}): "
+                     "the tables count the first, the figures the second. Units were added or removed since the "
+                     "experiment wrote results.json; running the same `regal experiment` command again rewrites it "
+                     "from units/ (and runs the plan's units that are missing)",
+                     listed.size(), found.size(), some_of(listed, found), some_of(found, listed));
 }
 
 }  // namespace
