@@ -1,5 +1,5 @@
 // The user's own unlabelled images: every image file of a directory in name
-// order, labels all ignore_index; no image at all is an error naming the
+// order (hidden files skipped), labels all ignore_index; no image at all is an error naming the
 // directory.
 #include "regal/data/image_folder.h"
 
@@ -34,6 +34,7 @@ TEST(ImageFolder, EveryImageFileByNameWithUnknownLabels) {
   fs::rename(dir.path() / "a-source.png", dir.path() / "a.JPG");
   write_file_atomically(dir.path() / "notes.txt", "not an image");
   fs::create_directories(dir.path() / "sub.png");  // a directory, whatever its name
+  write_file_atomically(dir.path() / "._b.png", "a macOS resource fork, hidden");
 
   const Dataset images = open_image_folder(dir.path(), three_classes());
   ASSERT_EQ(images.size(), 2u);

@@ -183,8 +183,12 @@ TEST(Select, ChoosesDistinctRegionsOfUnlabelledImagesAndAnotherRoundSkipsThem) {
   request.method = "entropy";
   request.regions = 5;  // K = 2: steps of 2, 2 and 1
   request.out = dir.path() / "round1";
+  // What a run that failed after its overlays left (no selection.json): not kept.
+  write_file_atomically(request.out / "overlays" / "stale.png.png", "an overlay of an earlier try");
   const auto first = run_select(config, request);
   ASSERT_EQ(first["regions"].size(), 5u);
+  // The annotator's key: train id -> class name.
+  EXPECT_EQ(first["classes"], data::open_dataset(config.target.spec("d_s")).info().class_names);
   std::set<std::tuple<std::string, int64_t, int64_t>> chosen;
   for (const auto& region : first["regions"]) {
     const int64_t x = region["x"], y = region["y"];
@@ -340,6 +344,7 @@ TEST(Finetune, TrainsOnTheAnnotatedRegionsOfEveryRoundAndIsNeverWorseOnDR) {
   EXPECT_EQ(record["annotated_regions"], 8);  // both rounds
   EXPECT_EQ(record["net_digest"], file_digest(world.config.pretrain.out / "best.pt"));
   EXPECT_GE(record["dr_miou_after"].get<double>(), record["dr_miou_before"].get<double>());
+  EXPECT_EQ(record["improved"].get<bool>(), record["dr_miou_after"] > record["dr_miou_before"]);
   EXPECT_EQ(nlohmann::json::parse(read_file(finetune.out / "finetune.json")), record);
   // best.pt is the net the record scores: its D_R mIoU is dr_miou_after.
   {
@@ -388,6 +393,14 @@ TEST(Finetune, TrainsOnTheAnnotatedRegionsOfEveryRoundAndIsNeverWorseOnDR) {
   const auto next_record = run_finetune(world.config, next);
   EXPECT_EQ(next_record["net"], (finetune.out / "best.pt").string());
   EXPECT_EQ(next_record["annotated_regions"], 12);  // three rounds
+  // The net the selection was made with, written over since: refused unless named.
+  fs::copy_file(world.config.pretrain.out / "best.pt", finetune.out / "best.pt",
+                fs::copy_options::overwrite_existing);
+  next.out = world.dir.path() / "tuned-round3-again";
+  const std::string replaced = testing::error_message([&] { run_finetune(world.config, next); });
+  EXPECT_CONTAINS(replaced, "holds other weights than when");
+  EXPECT_CONTAINS(replaced, "--net");
+  EXPECT_FALSE(fs::exists(next.out));
 
   // A missing annotation is named, and nothing is written.
   finetune.labels = world.dir.path() / "no-annotations";
@@ -420,6 +433,10 @@ TEST(Finetune, RegionsLeftUnannotatedAreCountedAndTrainNothing) {
   EXPECT_EQ(record["unannotated_regions"], 8);
   EXPECT_EQ(record["annotated_images"], 2);
   EXPECT_EQ(record["images_without_labels"], 1);
+  // What is left to annotate, named: mine_1's eight regions and mine_2's label file.
+  ASSERT_EQ(record["regions_left_255"].size(), 8u);
+  for (const auto& region : record["regions_left_255"]) EXPECT_EQ(region["image"], "mine_1.png") << region.dump();
+  EXPECT_EQ(record["missing_label_files"], nlohmann::json::array({(finetune.labels / "mine_2.png").string()}));
   for (const auto& epoch : record["curve"]) {
     EXPECT_TRUE(std::isfinite(epoch["train_loss"].get<double>())) << epoch.dump();
   }
@@ -427,6 +444,25 @@ TEST(Finetune, RegionsLeftUnannotatedAreCountedAndTrainNothing) {
   fs::remove(finetune.out / "best.pt");
   EXPECT_EQ(run_finetune(world.config, finetune)["curve"], record["curve"]);
   EXPECT_TRUE(fs::exists(finetune.out / "best.pt"));
+  // Labels that teach the wrong class everywhere (each class the next one's
+  // name): no epoch beats the start on D_R, and the record says best.pt holds
+  // the starting weights.
+  const fs::path wrong = world.dir.path() / "wrong";
+  fs::create_directories(wrong);
+  cv::Mat shift(1, 256, CV_8UC1, cv::Scalar(255));
+  for (int id = 0; id < 3; ++id) shift.at<uint8_t>(id) = static_cast<uint8_t>((id + 1) % 3);
+  for (const char* name : {"mine_0.png", "mine_1.png", "mine_2.png"}) {
+    cv::Mat shifted;
+    cv::LUT(cv::imread((world.dir.path() / "annotations" / name).string(), cv::IMREAD_UNCHANGED), shift, shifted);
+    ASSERT_TRUE(cv::imwrite((wrong / name).string(), shifted));
+  }
+  FinetuneRequest misled = finetune;
+  misled.labels = wrong;
+  misled.out = world.dir.path() / "tuned-wrong";
+  const auto misled_record = run_finetune(world.config, misled);
+  EXPECT_FALSE(misled_record["improved"].get<bool>()) << misled_record["curve"].dump();
+  EXPECT_EQ(misled_record["best_epoch"], 0);
+  EXPECT_EQ(misled_record["dr_miou_after"], misled_record["dr_miou_before"]);
   // Nothing annotated at all: said, and nothing is written.
   fs::remove(finetune.labels / "mine_0.png");
   finetune.out = world.dir.path() / "tuned-nothing";

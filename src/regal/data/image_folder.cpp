@@ -28,7 +28,9 @@ std::vector<fs::path> image_files_in(const fs::path& dir) {
   REGAL_CHECK(fs::is_directory(dir), "images: ", dir, " is not a directory");
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
+    // Hidden files (macOS's "._photo.jpg" resource forks) are no images.
+    const bool hidden = entry.path().filename().string().front() == '.';
+    if (!hidden && entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
   }
   REGAL_CHECK(!files.empty(), "images: ", dir, " holds no image file (png, jpg, jpeg, bmp, tif, tiff, webp)");
   // Directory order is unspecified: by name, a selection is reproducible.

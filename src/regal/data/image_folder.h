@@ -12,7 +12,8 @@
 
 namespace regal::data {
 
-// The image files directly in `dir`, by file name (nothing is decoded).
+// The image files directly in `dir`, by file name, hidden ones (".name")
+// skipped (nothing is decoded).
 // throws regal::Error naming the directory when it is missing or holds no
 // image file.
 std::vector<std::filesystem::path> image_files_in(const std::filesystem::path& dir);

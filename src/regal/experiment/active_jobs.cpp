@@ -413,32 +413,9 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
   ensure_role_splits(config);
   const auto d_s = open_store(config, "d_s");
   const auto& info = d_s->dataset().info();
-  const data::SampleStore images(data::open_image_folder(request.images, info), false);
-  spdlog::info("select: {} images in {}", images.size(), request.images.string());
-  // One grid covers every image, so they must share a size: checked on all of
-  // them now (a user's folder often mixes sizes) rather than deep inside a step.
-  const std::vector<int64_t> first_size = images.get(0).image.sizes().vec();  // [3, H, W]
-  for (size_t i = 1; i < images.size(); ++i) {
-    const std::vector<int64_t> size = images.get(i).image.sizes().vec();
-    REGAL_CHECK(size == first_size, "select: ", images.dataset().files(i).image, " is ", size[2], " x ", size[1],
-                " pixels but ", images.dataset().files(0).image, " is ", first_size[2], " x ", first_size[1],
-                "; every image must have one size (resize or crop them first)");
-  }
   const auto region = config.policy.options.region();
-  REGAL_CHECK(first_size[1] >= region.height && first_size[2] >= region.width, "select: the images in ",
-              request.images, " are ", first_size[2], " x ", first_size[1], " pixels, smaller than one region of ",
-              region.width, " x ", region.height, " (", config.file.string(), ": policy.region, [h, w])");
-  const auto options = config.evaluate.options_for(method, config.policy);
-  const EarlierRegions earlier =
-      request.exclude ? earlier_regions(*request.exclude, images, region, std::pair{first_size[1], first_size[2]})
-                      : EarlierRegions{};
-  const std::vector<al::Region>& excluded = earlier.here;
-  if (!earlier.elsewhere.empty()) {
-    spdlog::warn("select: {} regions of {} are in images that are not in {}; kept in this round's "
-                 "excluded_regions, so that it still names every earlier round",
-                 earlier.elsewhere.size(), request.exclude->string(), request.images.string());
-  }
-
+  // The net and the policy first: one that does not fit the config is said
+  // before every image is decoded.
   nn::Fpn net{nullptr};
   if (net_file) {
     net = make_net(config, info.num_classes());
@@ -450,6 +427,37 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
   if (policy_file) {
     dqn = loop::load_policy(*policy_file, info.num_classes(), *d_s, region, device);
   }
+  const data::SampleStore images(data::open_image_folder(request.images, info), false);
+  spdlog::info("select: {} images in {}", images.size(), request.images.string());
+  // One grid covers every image, so they must share a size: checked on all of
+  // them now (a user's folder often mixes sizes) rather than deep inside a step.
+  const std::vector<int64_t> first_size = images.get(0).image.sizes().vec();  // [3, H, W]
+  for (size_t i = 1; i < images.size(); ++i) {
+    const std::vector<int64_t> size = images.get(i).image.sizes().vec();
+    REGAL_CHECK(size == first_size, "select: ", images.dataset().files(i).image, " is ", size[2], " x ", size[1],
+                " pixels but ", images.dataset().files(0).image, " is ", first_size[2], " x ", first_size[1],
+                "; every image must have one size (resize or crop them first)");
+  }
+  REGAL_CHECK(first_size[1] >= region.height && first_size[2] >= region.width, "select: the images in ",
+              request.images, " are ", first_size[2], " x ", first_size[1], " pixels, smaller than one region of ",
+              region.width, " x ", region.height, " (", config.file.string(), ": policy.region, [h, w])");
+  const int64_t right_margin = first_size[2] % region.width, bottom_margin = first_size[1] % region.height;
+  if (right_margin > 0 || bottom_margin > 0) {
+    spdlog::info("select: the regions of {} x {} tile each image but its last {} columns and {} rows of pixels, "
+                 "which are never offered",
+                 region.height, region.width, right_margin, bottom_margin);
+  }
+  const auto options = config.evaluate.options_for(method, config.policy);
+  const EarlierRegions earlier =
+      request.exclude ? earlier_regions(*request.exclude, images, region, std::pair{first_size[1], first_size[2]})
+                      : EarlierRegions{};
+  const std::vector<al::Region>& excluded = earlier.here;
+  if (!earlier.elsewhere.empty()) {
+    spdlog::warn("select: {} regions of {} are in images that are not in {}; kept in this round's "
+                 "excluded_regions, so that it still names every earlier round",
+                 earlier.elsewhere.size(), request.exclude->string(), request.images.string());
+  }
+
   loop::AcquisitionContext context;
   context.net = net;
   context.pool_images = &images;
@@ -498,12 +506,15 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
       {"seed", config.seed},
       {"device", describe_device(device)},
       {"score", loop::score_name(method).empty() ? nlohmann::json() : nlohmann::json(loop::score_name(method))},
+      {"classes", info.class_names},  // train id -> name: what the annotator writes
       {"regions", rows},
       {"excluded_regions", ruled_out}};
   // Every text first (a file name that is not UTF-8 is replaced, not thrown
   // on halfway), then the files, the record last.
   const std::string selection_text =
       selection.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  // A run that failed after its overlays (no selection.json) leaves no stale one behind.
+  fs::remove_all(request.out / "overlays");
   write_overlays(images, selected, region, request.out / "overlays");
   write_file_atomically(request.out / "selection.csv", csv);
   write_file_atomically(request.out / "selection.json", selection_text);
@@ -535,6 +546,14 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
               !request.net && selection_names_net ? detail::concat(" (", request.selection, " was made with it)")
                                                   : std::string(),
               "; pass --net FILE");
+  if (!request.net && selection_names_net) {
+    // The file may have been written over since (a round run again).
+    const auto recorded = selection.value(nlohmann::json::json_pointer("/digests/net"), nlohmann::json());
+    const std::string digest = file_digest(net_file);
+    REGAL_CHECK(!recorded.is_string() || recorded.get<std::string>() == digest, net_file,
+                " holds other weights than when ", request.selection, " was made with it (digest ",
+                recorded.get<std::string>(), " then, ", digest, " now); pass --net FILE to start from it anyway");
+  }
   spdlog::info("finetune: starting from {} ({})", net_file.string(),
                request.net            ? "--net"
                : selection_names_net ? "the net the selection was made with"
@@ -547,6 +566,11 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
   const auto d_r = open_store(config, "d_r");
   const auto& info = d_r->dataset().info();
   const auto region = config.policy.options.region();
+  // The net first: one that does not fit the config is said before any image is decoded.
+  torch::manual_seed(config.seed);
+  std::mt19937_64 rng(config.seed);
+  loop::RegionTrainer trainer(make_net(config, info.num_classes()), config.policy.options.segmentation(), device);
+  trainer.reset_to(net_file);
   // Every round's regions, on the images they were chosen in.
   const data::SampleStore unlabelled(data::open_image_folder(request.images, info), false);
   const auto earlier = earlier_regions(request.selection, unlabelled, region, std::nullopt);
@@ -580,8 +604,8 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
               " images holding selected regions (e.g. ", missing_labels.front(),
               "): write <image stem>.png, train ids 0..", info.num_classes() - 1, ", 255 = unknown");
   if (!missing_labels.empty()) {
-    spdlog::warn("finetune: no label file for {} of the {} images holding selected regions (e.g. {}); their regions "
-                 "are left out",
+    spdlog::warn("finetune: no label file for {} of the {} images holding selected regions (e.g. {}; all in "
+                 "finetune.json, missing_label_files); their regions are left out",
                  missing_labels.size(), store_index.size(), missing_labels.front().string());
   }
   std::vector<al::Region> annotated;  // on the annotated store's images
@@ -608,17 +632,23 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
   const auto rows = grid.state_rows(al::regions_to_tensor(annotated), static_cast<int64_t>(store.size()));  // [A]
   const auto annotated_flags = torch::cat(region_annotated).index_select(0, rows);  // [A] bool
   const int64_t unannotated = static_cast<int64_t>(annotated.size()) - annotated_flags.sum().item<int64_t>();
+  const auto is_annotated = annotated_flags.accessor<bool, 1>();
+  nlohmann::json left_255 = nlohmann::json::array();  // the regions to annotate still, for the record
+  for (size_t i = 0; i < annotated.size(); ++i) {
+    if (is_annotated[static_cast<int64_t>(i)]) continue;
+    left_255.push_back(region_json(store.dataset().files(static_cast<size_t>(annotated[i].image)).id, annotated[i],
+                                   region));
+  }
   REGAL_CHECK(unannotated < static_cast<int64_t>(annotated.size()), "finetune: every one of the ", annotated.size(),
               " selected regions is 255 (unknown) throughout in ", request.labels, ": nothing to train on");
   if (unannotated > 0) {
     spdlog::warn("finetune: {} of the {} selected regions are 255 (unknown) throughout: not annotated, they train "
-                 "nothing",
+                 "nothing (finetune.json lists them under regions_left_255)",
                  unannotated, annotated.size());
   }
   // Only the annotated regions are trained on: the others would only change
   // the batches' makeup.
   loop::RegionPool pool(static_cast<int64_t>(store.size()), height, width, region);
-  const auto is_annotated = annotated_flags.accessor<bool, 1>();
   for (size_t i = 0; i < annotated.size(); ++i) {
     if (is_annotated[static_cast<int64_t>(i)]) pool.label(annotated[i]);
   }
@@ -626,10 +656,6 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
                static_cast<int64_t>(annotated.size()) - unannotated, store.size(), d_r->size());
 
   const auto weights = metrics::class_weights(frequencies_of(*d_t, *d_r));  // [C]
-  torch::manual_seed(config.seed);
-  std::mt19937_64 rng(config.seed);
-  loop::RegionTrainer trainer(make_net(config, info.num_classes()), config.policy.options.segmentation(), device);
-  trainer.reset_to(net_file);
   const int eval_batch_size = config.evaluate.eval_batch_size;
   loop::Scores held_out_scores;
   const auto held_out = [&] {
@@ -645,6 +671,15 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
         spdlog::info("finetune: epoch {}: train loss {:.4f}, D_R mIoU {:.2f}%", epoch + 1, train_loss, 100.0 * score);
       });
   const double after = std::max(before, stop.best_score);
+  // Early stopping keeps the starting weights when no epoch beat them on D_R.
+  const bool improved = stop.best_epoch >= 0;
+  if (!improved) {
+    spdlog::warn("finetune: no epoch beat the starting net's D_R mIoU ({:.2f}%), so best.pt holds the starting "
+                 "weights; D_R is the config's reward set, a poor judge when your images are far from it",
+                 100.0 * before);
+  }
+  nlohmann::json missing_label_files = nlohmann::json::array();
+  for (const auto& label : missing_labels) missing_label_files.push_back(label.string());
   const nlohmann::json record = {{"net", net_file.string()},
                                  {"net_digest", file_digest(net_file)},
                                  {"selection", request.selection.string()},
@@ -654,8 +689,11 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
                                  {"unannotated_regions", unannotated},
                                  {"annotated_images", static_cast<int64_t>(store.size())},
                                  {"images_without_labels", static_cast<int64_t>(missing_labels.size())},
+                                 {"regions_left_255", left_255},
+                                 {"missing_label_files", missing_label_files},
                                  {"epochs", stop.epochs},
                                  {"best_epoch", stop.best_epoch + 1},
+                                 {"improved", improved},
                                  {"dr_miou_before", before},
                                  {"dr_miou_after", after},
                                  {"curve", curve},

@@ -100,8 +100,9 @@ struct SelectRequest {
 // Chooses regions of request.images to annotate (loop/region_selection.h)
 // with the config's region size, K (evaluate.groups) and the method's N
 // (evaluate.per_group), the classes and state set D_S of the config's
-// target. Writes, atomically, <out>/selection.json (settings and regions:
-// image file, x, y, height, width, step), <out>/selection.csv (the same
+// target. Writes, atomically, <out>/selection.json (settings, the class
+// names by train id, and regions: image file, x, y, height, width, step),
+// <out>/selection.csv (the same
 // rows) and <out>/overlays/<image>.png (each image with a region in it,
 // chosen regions outlined). Returns selection.json's contents.
 // throws: regal::Error (no images, images of different sizes or smaller than
@@ -127,17 +128,21 @@ struct FinetuneRequest {
 // request.images: every label pixel must be a train id or 255, and only those
 // inside the regions are trained on. An image without a label file, and a
 // region 255 throughout, were not annotated: they train nothing, and are
-// counted (images_without_labels, unannotated_regions). As the final training of
+// counted and named (images_without_labels and missing_label_files,
+// unannotated_regions and regions_left_255). As the final training of
 // an evaluation (policy.segmentation options), it stops early on the
 // config's D_R and keeps the best weights, so the net is never worse on D_R
 // than the one it started from. Writes <out>/best.pt (the net for the next
 // `select --net`) and <out>/finetune.json (regions, epochs, D_R mIoU before
-// and after, the curve; best_epoch 0 when no epoch beat the starting net).
+// and after, the curve; best_epoch 0 and improved false when no epoch beat
+// the starting net, whose weights best.pt then holds).
 // Returns finetune.json's contents.
 // throws: regal::Error (no label file or no annotated region at all, a label
 // of another size or with other values, annotated images of two sizes, two
 // annotated images sharing a label name, a selection with no region in these
-// images or of another region size, an --out that holds a fine-tuned net).
+// images or of another region size, an --out that holds a fine-tuned net,
+// a default net whose file no longer holds the weights the selection
+// recorded).
 nlohmann::json run_finetune(const RunConfig& config, const FinetuneRequest& request);
 
 }  // namespace regal::experiment
