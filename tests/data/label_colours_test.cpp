@@ -167,5 +167,27 @@ TEST(LabelColours, DecodesAPalettePngAsImreadReturnsIt) {
             (testing::kFixtureRows - 3) * testing::kFixtureCols);
 }
 
+// Labels drawn in a dataset's palette: each class colour is its train id,
+// black is unknown unless a class is black, and a palette that repeats a
+// colour gives no table.
+TEST(LabelColours, APaletteGivesTrainIdsAndBlackForUnknown) {
+  const auto colours = palette_label_colours({{128, 64, 128}, {0, 0, 142}, {220, 20, 60}}, 255);
+  ASSERT_TRUE(colours.has_value());
+  cv::Mat label(1, 4, CV_8UC3);
+  label.at<cv::Vec3b>(0, 0) = bgr(220, 20, 60);
+  label.at<cv::Vec3b>(0, 1) = bgr(0, 0, 0);
+  label.at<cv::Vec3b>(0, 2) = bgr(128, 64, 128);
+  label.at<cv::Vec3b>(0, 3) = bgr(0, 0, 142);
+  const cv::Mat expected = (cv::Mat_<uint8_t>(1, 4) << 2, 255, 0, 1);
+  EXPECT_EQ(cv::countNonZero(colours->decode(label, "labels/a.png") != expected), 0);
+
+  const auto with_black = palette_label_colours({{0, 0, 0}, {0, 0, 142}}, 255);
+  ASSERT_TRUE(with_black.has_value());
+  const cv::Mat black(1, 1, CV_8UC3, cv::Scalar(0, 0, 0));
+  EXPECT_EQ(with_black->decode(black, "labels/a.png").at<uint8_t>(0, 0), 0);
+
+  EXPECT_FALSE(palette_label_colours({{0, 0, 142}, {1, 2, 3}, {0, 0, 142}}, 255).has_value());
+}
+
 }  // namespace
 }  // namespace regal::data

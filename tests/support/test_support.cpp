@@ -53,8 +53,11 @@ void write_band_dataset(const std::filesystem::path& root, const std::string& sp
                                    info["palette"][cls][0].get<int>()));
       label(band).setTo(cls);
     }
+    // Noise from this call's seed, not OpenCV's process-wide generator: the
+    // same call writes the same data whatever ran before it in the process.
     cv::Mat noise(height, width, CV_8UC3);
-    cv::randu(noise, 0, 30);
+    cv::RNG noise_rng(static_cast<uint64_t>(seed) * 1000003ULL + static_cast<uint64_t>(i) + 1);
+    noise_rng.fill(noise, cv::RNG::UNIFORM, 0, 30);
     image += noise;
     const std::string id = split + "_" + std::to_string(i);
     cv::imwrite((root / "images" / (id + ".png")).string(), image);

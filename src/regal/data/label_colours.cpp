@@ -1,5 +1,6 @@
 #include "regal/data/label_colours.h"
 
+#include <set>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -84,6 +85,17 @@ cv::Mat LabelColours::decode(const cv::Mat& bgr, const std::filesystem::path& fi
              pixel[0] == pixel[1] && pixel[1] == pixel[2]
                  ? "; grey colours look like label ids saved as RGB: save them as an 8-bit single-channel PNG"
                  : "");
+}
+
+std::optional<LabelColours> palette_label_colours(const std::vector<LabelColours::Rgb>& palette,
+                                                  uint8_t unknown_id) {
+  const std::set<LabelColours::Rgb> distinct(palette.begin(), palette.end());
+  if (distinct.size() != palette.size()) return std::nullopt;
+  LabelColours colours;
+  for (size_t id = 0; id < palette.size(); ++id) colours.add(palette[id], static_cast<int>(id));
+  const LabelColours::Rgb black{0, 0, 0};
+  if (!distinct.count(black)) colours.add(black, unknown_id);
+  return colours;
 }
 
 }  // namespace regal::data

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include <opencv2/core/mat.hpp>
@@ -42,5 +43,12 @@ class LabelColours {
  private:
   std::vector<Entry> entries_;
 };
+
+// The table for labels drawn in a dataset's palette (train id -> RGB): each
+// class colour gives its train id, and black gives `unknown_id` unless a
+// class is black (as regal draws labels: unknown pixels black). None when two
+// classes share a colour, since such labels cannot be read back.
+std::optional<LabelColours> palette_label_colours(const std::vector<LabelColours::Rgb>& palette,
+                                                  uint8_t unknown_id);
 
 }  // namespace regal::data

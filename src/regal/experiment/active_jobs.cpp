@@ -22,6 +22,7 @@
 #include "regal/core/json_file.h"
 #include "regal/core/progress.h"
 #include "regal/data/image_folder.h"
+#include "regal/data/label_colours.h"
 #include "regal/data/sample_store.h"
 #include "regal/experiment/experiment_plan.h"
 #include "regal/experiment/role_split_file.h"
@@ -507,6 +508,7 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
       {"device", describe_device(device)},
       {"score", loop::score_name(method).empty() ? nlohmann::json() : nlohmann::json(loop::score_name(method))},
       {"classes", info.class_names},  // train id -> name: what the annotator writes
+      {"palette", info.palette},      // train id -> RGB, for labels drawn in colour
       {"regions", rows},
       {"excluded_regions", ruled_out}};
   // Every text first (a file name that is not UTF-8 is replaced, not thrown
@@ -612,8 +614,11 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
   for (const auto& r : earlier.here) {
     if (store_index.at(r.image) >= 0) annotated.push_back({store_index.at(r.image), r.x, r.y});
   }
+  // Grey labels hold train ids; colour ones (an annotation tool's export)
+  // are read back through the target's palette, black for unknown.
   const data::SampleStore store(
-      data::Dataset(info, "annotated", std::move(files), data::LabelMap::identity(info.num_classes())),
+      data::Dataset(info, "annotated", std::move(files), data::LabelMap::identity(info.num_classes()),
+                    data::LabelSizeMismatch::kError, data::palette_label_colours(info.palette, static_cast<uint8_t>(info.ignore_index))),
       config.pretrain.options.cache_images());
   // Every label decoded before training: one of another size than its image,
   // or with a value that is no train id nor 255, is named here. A region
