@@ -93,13 +93,12 @@ TEST(Device, DeviceNamesAreCheckedBySpelling) {
   }
 }
 
-TEST(Device, CpuResolvesAndAMissingCudaDeviceIsAnError) {
+TEST(Device, CpuAndAutoResolveAndAMissingCudaDeviceIsAnError) {
   EXPECT_TRUE(resolve_device("cpu").is_cpu());
   const auto count = static_cast<int>(torch::cuda::device_count());
   EXPECT_THROW(resolve_device("cuda:" + std::to_string(count)), Error);
-  if (count == 0) {
-    EXPECT_TRUE(resolve_device("auto").is_cpu());
-  }
+  // "auto": the GPU where there is one.
+  EXPECT_EQ(resolve_device("auto").is_cuda(), count > 0);
 }
 
 TEST(Device, DescribeCpuNamesTheThreadCount) {

@@ -311,6 +311,18 @@ TEST(Select, AppliesATrainedQueryNetwork) {
   EXPECT_EQ(selection["regions"].size(), 4u);
   EXPECT_EQ(selection["policy"], (dir.path() / "policy.pt").string());
   EXPECT_EQ(selection["digests"]["policy"], file_digest(dir.path() / "policy.pt"));
+  // The scores are the saved network's Q values: other weights score otherwise.
+  torch::manual_seed(4);
+  const rl::DqnTrainer retrained(loop::query_net_options(3, 16), rl::DqnOptions());
+  retrained.save(dir.path() / "retrained.pt");
+  request.policy = dir.path() / "retrained.pt";
+  request.out = dir.path() / "retrained-selection";
+  const auto scores_of = [](const nlohmann::json& chosen) {
+    std::vector<double> scores;
+    for (const auto& region : chosen["regions"]) scores.push_back(region["score"].get<double>());
+    return scores;
+  };
+  EXPECT_NE(scores_of(run_select(config, request)), scores_of(selection));
 
   request.policy = dir.path() / "missing.pt";
   request.out = dir.path() / "next";

@@ -11,7 +11,9 @@
 
 #include "regal/al/acquisition_scores.h"
 #include "regal/al/action_features.h"
+#include "regal/al/region_features.h"
 #include "regal/core/error.h"
+#include "regal/loop/candidates.h"
 #include "regal/loop/policy_training.h"
 #include "policy_acquisition_world.h"
 #include "support/test_support.h"
@@ -119,12 +121,23 @@ TEST(Acquisition, PickRegionsPicksAsEachMethodAndReportsTheWinningScore) {
   auto candidates = grid_candidates(3, 4);
   const auto entropy = pick_regions(Method::kEntropy, candidates, no_fractions, context, rng);
   EXPECT_EQ(entropy.index, pick_entropy(candidates));
-  const auto table = candidates.features.mean_entropy.to(torch::kDouble).reshape({3, 4});  // [K, N]
+  // The table from one eval pass over all four images, not from the
+  // features pick_regions stored: its batching and row order are checked too.
+  at::Tensor table;  // [K, N]
+  {
+    torch::NoGradGuard no_grad;
+    net->eval();
+    const auto maps = al::pixel_maps(net->forward(stack_images(store, {0, 1, 2, 3}, torch::kCPU)));  // [4, H, W]
+    table = al::region_features(maps, candidates.regions_tensor(), context.region)
+                .mean_entropy.to(torch::kDouble)
+                .reshape({3, 4});
+    net->train();
+  }
   ASSERT_EQ(entropy.score.size(), 3u);
   for (int64_t k = 0; k < 3; ++k) {
-    EXPECT_DOUBLE_EQ(entropy.score[static_cast<size_t>(k)], table[k].max().item<double>());
-    EXPECT_DOUBLE_EQ(entropy.score[static_cast<size_t>(k)],
-                     table[k][entropy.index[static_cast<size_t>(k)]].item<double>());
+    const auto pick = entropy.index[static_cast<size_t>(k)];
+    EXPECT_EQ(pick, table[k].argmax().item<int64_t>()) << "group " << k;
+    EXPECT_NEAR(entropy.score[static_cast<size_t>(k)], table[k][pick].item<double>(), 1e-6) << "group " << k;
   }
 
   // BALD: the picks of pick_bald under the same seed, each with its group's largest score.

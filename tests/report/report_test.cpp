@@ -3,11 +3,14 @@
 // and headless Chromium renders the report with every inlined figure decoded.
 #include "regal/report/html_report.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <memory>
+#include <set>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -138,7 +141,45 @@ TEST_F(Report, TheReportHoldsTablesWithTheBestMarkedAndEveryFigureInline) {
   const fs::path report = write_figures_and_report(run_dir_);
   const std::string html = read_file(report);
   EXPECT_EQ(xml_problem(html, true), "");
-  EXPECT_NE(html.find("class=\"best\""), std::string::npos);
+  // In each table, every budget's column marks the method with the best mean
+  // of results.json's summary, and no other cell.
+  const auto results = nlohmann::json::parse(read_file(run_dir_ / "results.json"));
+  std::vector<int64_t> columns;  // budgets in regions, as the table orders them
+  for (const auto& row : results["summary"]) columns.push_back(row["budget_regions"].get<int64_t>());
+  std::sort(columns.begin(), columns.end());
+  columns.erase(std::unique(columns.begin(), columns.end()), columns.end());
+  size_t table_start = 0;
+  for (const std::string metric : {"val_miou", "val_rare_miou", "val_wiou"}) {
+    std::set<std::pair<std::string, size_t>> expected;  // (method, column)
+    for (size_t column = 0; column < columns.size(); ++column) {
+      const auto mean_of = [&](const nlohmann::json& row) {
+        const bool here = row["budget_regions"] == columns[column] && row[metric]["mean"].is_number();
+        return here ? row[metric]["mean"].get<double>() : -1.0;
+      };
+      double best = -1.0;
+      for (const auto& row : results["summary"]) best = std::max(best, mean_of(row));
+      for (const auto& row : results["summary"]) {
+        if (best >= 0.0 && mean_of(row) == best) expected.insert({row["method"].get<std::string>(), column});
+      }
+    }
+    ASSERT_GE(expected.size(), columns.size()) << metric;
+    table_start = html.find("<table>", table_start);
+    ASSERT_NE(table_start, std::string::npos) << metric;
+    const std::string table = html.substr(table_start, html.find("</table>", table_start) - table_start);
+    table_start += table.size();
+    std::set<std::pair<std::string, size_t>> marked;
+    const std::string best_cell = "<td class=\"best\"";
+    for (size_t row = table.find("<tr><th>", 1); row != std::string::npos; row = table.find("<tr><th>", row + 1)) {
+      const size_t name_start = row + 8;
+      const std::string method = table.substr(name_start, table.find("</th>", name_start) - name_start);
+      const std::string cells = table.substr(row, table.find("</tr>", row) - row);
+      size_t column = 0;
+      for (size_t cell = cells.find("<td"); cell != std::string::npos; cell = cells.find("<td", cell + 1), ++column) {
+        if (cells.compare(cell, best_cell.size(), best_cell) == 0) marked.insert({method, column});
+      }
+    }
+    EXPECT_EQ(marked, expected) << metric;
+  }
   // The caption of the rare-class table names them (three classes: all are "rare").
   EXPECT_NE(html.find("rarest classes (%): class"), std::string::npos);
   EXPECT_NE(html.find("ralis-wiou"), std::string::npos);

@@ -164,6 +164,15 @@ TEST(DqnTrainer, UpdateLossFollowsTheDoubleDqnTarget) {
   DqnTrainer trainer(small_net(), DqnOptions());
   trainer.update(toy_batch({false, false, false}));  // policy != target from here
   const auto batch = toy_batch({false, false, true, false, true});
+  {
+    // The case tells double DQN from DQN: in some non-terminal row the policy's
+    // best next action is not the target's, so max_a Q_target would differ.
+    torch::NoGradGuard no_grad;
+    trainer.policy()->eval();
+    const auto policy_best = trainer.policy()->forward(batch.next_states, batch.next_actions).argmax(1);  // [B']
+    const auto target_best = trainer.target()->forward(batch.next_states, batch.next_actions).argmax(1);  // [B']
+    ASSERT_TRUE((policy_best != target_best).any().item<bool>()) << policy_best << target_best;
+  }
   const double want = expected_loss(trainer, batch);
   EXPECT_NEAR(trainer.update(batch), want, 1e-5 * (1.0 + want));
 }

@@ -161,6 +161,25 @@ TEST(TrainSegmentation, ResumedRunEqualsUninterruptedRun) {
     EXPECT_NEAR(got.epochs[i].val_miou, expected.epochs[i].val_miou, 1e-5) << "epoch " << i;
   }
   EXPECT_EQ(got.best_epoch, expected.best_epoch);
+  // The same weights, in memory and in best.pt: not only the same log.
+  const auto same_weights = [](const nn::Fpn& a, const nn::Fpn& b) {
+    const auto left = a->named_parameters(), right = b->named_parameters();
+    const auto left_buffers = a->named_buffers(), right_buffers = b->named_buffers();
+    if (left.size() != right.size() || left_buffers.size() != right_buffers.size()) return false;
+    for (const auto& item : left) {
+      if (!torch::equal(item.value(), right[item.key()])) return false;
+    }
+    for (const auto& item : left_buffers) {
+      if (!torch::equal(item.value(), right_buffers[item.key()])) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(same_weights(second, straight));
+  auto straight_best = tiny_net();
+  auto resumed_best = tiny_net();
+  load_checkpoint(data.dir.path() / "straight" / "best.pt", *straight_best, nullptr);
+  load_checkpoint(data.dir.path() / "resumed" / "best.pt", *resumed_best, nullptr);
+  EXPECT_TRUE(same_weights(resumed_best, straight_best));
 }
 
 // Killed between writing an epoch's best weights and last.pt, or between

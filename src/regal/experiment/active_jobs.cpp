@@ -604,7 +604,8 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
   }
   REGAL_CHECK(!files.empty(), "no label file in ", request.labels, " for any of the ", missing_labels.size(),
               " images holding selected regions (e.g. ", missing_labels.front(),
-              "): write <image stem>.png, train ids 0..", info.num_classes() - 1, ", 255 = unknown");
+              "): write <image stem>.png, train ids 0..", info.num_classes() - 1,
+              " (255 = unknown) or the palette colours of selection.json (black = unknown unless a class is black)");
   if (!missing_labels.empty()) {
     spdlog::warn("finetune: no label file for {} of the {} images holding selected regions (e.g. {}; all in "
                  "finetune.json, missing_label_files); their regions are left out",
@@ -616,10 +617,11 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
   }
   // Grey labels hold train ids; colour ones (an annotation tool's export)
   // are read back through the target's palette, black for unknown.
-  const data::SampleStore store(
-      data::Dataset(info, "annotated", std::move(files), data::LabelMap::identity(info.num_classes()),
-                    data::LabelSizeMismatch::kError, data::palette_label_colours(info.palette, static_cast<uint8_t>(info.ignore_index))),
-      config.pretrain.options.cache_images());
+  auto label_colours = data::palette_label_colours(info.palette, static_cast<uint8_t>(info.ignore_index));
+  const data::SampleStore store(data::Dataset(info, "annotated", std::move(files),
+                                              data::LabelMap::identity(info.num_classes()),
+                                              data::LabelSizeMismatch::kError, std::move(label_colours)),
+                                config.pretrain.options.cache_images());
   // Every label decoded before training: one of another size than its image,
   // or with a value that is no train id nor 255, is named here. A region
   // whose label is 255 throughout was selected but not annotated (the

@@ -113,7 +113,9 @@ nlohmann::json run_select(const RunConfig& config, const SelectRequest& request)
 
 struct FinetuneRequest {
   std::filesystem::path images;     // the directory the selection was made in
-  std::filesystem::path labels;     // <labels>/<image stem>.png: train ids 0..C-1, 255 = unknown
+  // <labels>/<image stem>.png: grey train ids 0..C-1 (255 = unknown), or the
+  // target palette's colours (black = unknown unless a class is black).
+  std::filesystem::path labels;
   std::filesystem::path selection;  // selection.json of the last round (earlier rounds through its exclusions)
   // Default: the net the selection was made with (its "net"), else <pretrain.out>/best.pt.
   std::optional<std::filesystem::path> net;
