@@ -37,8 +37,8 @@ void add_finetune(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingDirectory);
   command->add_option("--labels", args->labels,
-                      "directory of label PNGs named like the images (<stem>.png; train ids, 255 = unknown); only "
-                      "the pixels of the selected regions are used")
+                      "directory of label PNGs named like the images (<stem>.png; grey train ids, 255 = unknown, or "
+                      "the palette's colours, black = unknown); only the pixels of the selected regions are used")
       ->required()
       ->check(CLI::ExistingDirectory);
   command->add_option("--selection", args->selection, "selection.json of the last `regal select` round")

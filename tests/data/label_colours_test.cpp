@@ -187,6 +187,8 @@ TEST(LabelColours, APaletteGivesTrainIdsAndBlackForUnknown) {
   EXPECT_EQ(with_black->decode(black, "labels/a.png").at<uint8_t>(0, 0), 0);
 
   EXPECT_FALSE(palette_label_colours({{0, 0, 142}, {1, 2, 3}, {0, 0, 142}}, 255).has_value());
+  // A train id at the unknown id could not be told from unknown.
+  EXPECT_FALSE(palette_label_colours({{0, 0, 142}, {1, 2, 3}, {4, 5, 6}}, 2).has_value());
 }
 
 }  // namespace

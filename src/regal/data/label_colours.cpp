@@ -90,7 +90,8 @@ cv::Mat LabelColours::decode(const cv::Mat& bgr, const std::filesystem::path& fi
 std::optional<LabelColours> palette_label_colours(const std::vector<LabelColours::Rgb>& palette,
                                                   uint8_t unknown_id) {
   const std::set<LabelColours::Rgb> distinct(palette.begin(), palette.end());
-  if (distinct.size() != palette.size()) return std::nullopt;
+  // A train id at or above the unknown id would read as unknown, or not fit.
+  if (distinct.size() != palette.size() || palette.size() > unknown_id) return std::nullopt;
   LabelColours colours;
   for (size_t id = 0; id < palette.size(); ++id) colours.add(palette[id], static_cast<int>(id));
   const LabelColours::Rgb black{0, 0, 0};

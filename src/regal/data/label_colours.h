@@ -47,7 +47,8 @@ class LabelColours {
 // The table for labels drawn in a dataset's palette (train id -> RGB): each
 // class colour gives its train id, and black gives `unknown_id` unless a
 // class is black (as regal draws labels: unknown pixels black). None when two
-// classes share a colour, since such labels cannot be read back.
+// classes share a colour, or a train id reaches `unknown_id`, since such
+// labels cannot be read back.
 std::optional<LabelColours> palette_label_colours(const std::vector<LabelColours::Rgb>& palette,
                                                   uint8_t unknown_id);
 

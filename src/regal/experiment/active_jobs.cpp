@@ -394,6 +394,11 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
   // An earlier round's record is never overwritten (the next round excludes it).
   REGAL_CHECK(!fs::exists(request.out / "selection.json"), request.out,
               " already holds a selection; choose another --out, or remove it");
+  // Overlays without a selection: a try that failed before its record, or a
+  // folder of the user's own; neither is written into.
+  REGAL_CHECK(!fs::exists(request.out / "overlays"), request.out / "overlays",
+              " exists but ", request.out, " holds no selection.json (an earlier try that failed?); remove it, or "
+              "choose another --out");
   std::optional<fs::path> net_file;  // random picks need no net
   if (method != loop::Method::kRandom) {
     net_file = request.net ? *request.net : pretrained_checkpoint(config, true);
@@ -444,9 +449,9 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
               region.width, " x ", region.height, " (", config.file.string(), ": policy.region, [h, w])");
   const int64_t right_margin = first_size[2] % region.width, bottom_margin = first_size[1] % region.height;
   if (right_margin > 0 || bottom_margin > 0) {
-    spdlog::info("select: the regions of {} x {} tile each image but its last {} columns and {} rows of pixels, "
-                 "which are never offered",
-                 region.height, region.width, right_margin, bottom_margin);
+    spdlog::info("select: the regions of {} x {} pixels tile each image but its last {} columns and {} rows of "
+                 "pixels, which are never offered",
+                 region.width, region.height, right_margin, bottom_margin);
   }
   const auto options = config.evaluate.options_for(method, config.policy);
   const EarlierRegions earlier =
@@ -515,8 +520,6 @@ nlohmann::json run_select(const RunConfig& config_in, const SelectRequest& reque
   // on halfway), then the files, the record last.
   const std::string selection_text =
       selection.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  // A run that failed after its overlays (no selection.json) leaves no stale one behind.
-  fs::remove_all(request.out / "overlays");
   write_overlays(images, selected, region, request.out / "overlays");
   write_file_atomically(request.out / "selection.csv", csv);
   write_file_atomically(request.out / "selection.json", selection_text);
@@ -548,13 +551,13 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
               !request.net && selection_names_net ? detail::concat(" (", request.selection, " was made with it)")
                                                   : std::string(),
               "; pass --net FILE");
+  const std::string net_digest = file_digest(net_file);
   if (!request.net && selection_names_net) {
     // The file may have been written over since (a round run again).
     const auto recorded = selection.value(nlohmann::json::json_pointer("/digests/net"), nlohmann::json());
-    const std::string digest = file_digest(net_file);
-    REGAL_CHECK(!recorded.is_string() || recorded.get<std::string>() == digest, net_file,
+    REGAL_CHECK(!recorded.is_string() || recorded.get<std::string>() == net_digest, net_file,
                 " holds other weights than when ", request.selection, " was made with it (digest ",
-                recorded.get<std::string>(), " then, ", digest, " now); pass --net FILE to start from it anyway");
+                recorded.get<std::string>(), " then, ", net_digest, " now); pass --net FILE to start from it anyway");
   }
   spdlog::info("finetune: starting from {} ({})", net_file.string(),
                request.net            ? "--net"
@@ -618,6 +621,10 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
   // Grey labels hold train ids; colour ones (an annotation tool's export)
   // are read back through the target's palette, black for unknown.
   auto label_colours = data::palette_label_colours(info.palette, static_cast<uint8_t>(info.ignore_index));
+  if (!label_colours) {
+    spdlog::info("finetune: the target's palette cannot be read back (a colour repeats, or a class id is the "
+                 "unknown id), so label files must be grey train ids");
+  }
   const data::SampleStore store(data::Dataset(info, "annotated", std::move(files),
                                               data::LabelMap::identity(info.num_classes()),
                                               data::LabelSizeMismatch::kError, std::move(label_colours)),
@@ -688,7 +695,7 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
   nlohmann::json missing_label_files = nlohmann::json::array();
   for (const auto& label : missing_labels) missing_label_files.push_back(label.string());
   const nlohmann::json record = {{"net", net_file.string()},
-                                 {"net_digest", file_digest(net_file)},
+                                 {"net_digest", net_digest},
                                  {"selection", request.selection.string()},
                                  {"images", request.images.string()},
                                  {"labels", request.labels.string()},

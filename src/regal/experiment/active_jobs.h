@@ -101,14 +101,15 @@ struct SelectRequest {
 // with the config's region size, K (evaluate.groups) and the method's N
 // (evaluate.per_group), the classes and state set D_S of the config's
 // target. Writes, atomically, <out>/selection.json (settings, the class
-// names by train id, and regions: image file, x, y, height, width, step),
+// names and palette by train id, and regions: image file, x, y, height, width, step),
 // <out>/selection.csv (the same
 // rows) and <out>/overlays/<image>.png (each image with a region in it,
 // chosen regions outlined). Returns selection.json's contents.
 // throws: regal::Error (no images, images of different sizes or smaller than
 // a region, more regions asked than left, a missing net or policy, a policy
 // of another state set or class count, an exclude file of another region
-// size or whose regions are off their image's grid).
+// size or whose regions are off their image's grid, an --out that holds a
+// selection, or overlays without one).
 nlohmann::json run_select(const RunConfig& config, const SelectRequest& request);
 
 struct FinetuneRequest {
@@ -127,8 +128,9 @@ struct FinetuneRequest {
 
 // Trains the net on the annotated regions of every round a selection.json
 // records (its regions and excluded_regions) whose images are in
-// request.images: every label pixel must be a train id or 255, and only those
-// inside the regions are trained on. An image without a label file, and a
+// request.images: every label pixel must be a train id or 255 (or, in a
+// colour label, a palette colour or black), and only those inside the regions
+// are trained on. An image without a label file, and a
 // region 255 throughout, were not annotated: they train nothing, and are
 // counted and named (images_without_labels and missing_label_files,
 // unannotated_regions and regions_left_255). As the final training of
