@@ -162,17 +162,17 @@ TEST(TrainSegmentation, ResumedRunEqualsUninterruptedRun) {
   }
   EXPECT_EQ(got.best_epoch, expected.best_epoch);
   // The same weights, in memory and in best.pt: not only the same log.
-  const auto same_weights = [](const nn::Fpn& a, const nn::Fpn& b) {
-    const auto left = a->named_parameters(), right = b->named_parameters();
-    const auto left_buffers = a->named_buffers(), right_buffers = b->named_buffers();
-    if (left.size() != right.size() || left_buffers.size() != right_buffers.size()) return false;
+  using Named = torch::OrderedDict<std::string, torch::Tensor>;
+  const auto same_tensors = [](const Named& left, const Named& right) {
+    if (left.size() != right.size()) return false;
     for (const auto& item : left) {
-      if (!torch::equal(item.value(), right[item.key()])) return false;
-    }
-    for (const auto& item : left_buffers) {
-      if (!torch::equal(item.value(), right_buffers[item.key()])) return false;
+      if (!right.contains(item.key()) || !torch::equal(item.value(), right[item.key()])) return false;
     }
     return true;
+  };
+  const auto same_weights = [&](const nn::Fpn& a, const nn::Fpn& b) {
+    return same_tensors(a->named_parameters(), b->named_parameters()) &&
+           same_tensors(a->named_buffers(), b->named_buffers());
   };
   EXPECT_TRUE(same_weights(second, straight));
   auto straight_best = tiny_net();

@@ -645,26 +645,26 @@ nlohmann::json run_finetune(const RunConfig& config_in, const FinetuneRequest& r
   }
   const auto rows = grid.state_rows(al::regions_to_tensor(annotated), static_cast<int64_t>(store.size()));  // [A]
   const auto annotated_flags = torch::cat(region_annotated).index_select(0, rows);  // [A] bool
-  const int64_t unannotated = static_cast<int64_t>(annotated.size()) - annotated_flags.sum().item<int64_t>();
   const auto is_annotated = annotated_flags.accessor<bool, 1>();
-  nlohmann::json left_255 = nlohmann::json::array();  // the regions to annotate still, for the record
+  // Only the annotated regions are trained on (the others would only change
+  // the batches' makeup); the rest are named in the record, to annotate still.
+  loop::RegionPool pool(static_cast<int64_t>(store.size()), height, width, region);
+  nlohmann::json left_255 = nlohmann::json::array();
   for (size_t i = 0; i < annotated.size(); ++i) {
-    if (is_annotated[static_cast<int64_t>(i)]) continue;
-    left_255.push_back(region_json(store.dataset().files(static_cast<size_t>(annotated[i].image)).id, annotated[i],
-                                   region));
+    if (is_annotated[static_cast<int64_t>(i)]) {
+      pool.label(annotated[i]);
+    } else {
+      left_255.push_back(region_json(store.dataset().files(static_cast<size_t>(annotated[i].image)).id,
+                                     annotated[i], region));
+    }
   }
+  const auto unannotated = static_cast<int64_t>(left_255.size());
   REGAL_CHECK(unannotated < static_cast<int64_t>(annotated.size()), "finetune: every one of the ", annotated.size(),
               " selected regions is 255 (unknown) throughout in ", request.labels, ": nothing to train on");
   if (unannotated > 0) {
     spdlog::warn("finetune: {} of the {} selected regions are 255 (unknown) throughout: not annotated, they train "
                  "nothing (finetune.json lists them under regions_left_255)",
                  unannotated, annotated.size());
-  }
-  // Only the annotated regions are trained on: the others would only change
-  // the batches' makeup.
-  loop::RegionPool pool(static_cast<int64_t>(store.size()), height, width, region);
-  for (size_t i = 0; i < annotated.size(); ++i) {
-    if (is_annotated[static_cast<int64_t>(i)]) pool.label(annotated[i]);
   }
   spdlog::info("finetune: {} annotated regions in {} images, early stopping on D_R ({} images)",
                static_cast<int64_t>(annotated.size()) - unannotated, store.size(), d_r->size());

@@ -101,10 +101,10 @@ struct SelectRequest {
 // with the config's region size, K (evaluate.groups) and the method's N
 // (evaluate.per_group), the classes and state set D_S of the config's
 // target. Writes, atomically, <out>/selection.json (settings, the class
-// names and palette by train id, and regions: image file, x, y, height, width, step),
-// <out>/selection.csv (the same
-// rows) and <out>/overlays/<image>.png (each image with a region in it,
-// chosen regions outlined). Returns selection.json's contents.
+// names and palette by train id, and regions: image file, x, y, height,
+// width, step), <out>/selection.csv (the same rows) and
+// <out>/overlays/<image>.png (each image with a region in it, chosen regions
+// outlined). Returns selection.json's contents.
 // throws: regal::Error (no images, images of different sizes or smaller than
 // a region, more regions asked than left, a missing net or policy, a policy
 // of another state set or class count, an exclude file of another region
