@@ -121,6 +121,35 @@ TEST(LoaderCityscapes, PartlyConvertedSplitFallsBackToLabelIds) {
   EXPECT_EQ(dataset.load(0).label.at<uint8_t>(1, 0), 0);  // road via the labelIds map
 }
 
+TEST(LoaderCityscapes, FollowsSymlinkedCityFolders) {
+  // A split assembled from city folders kept elsewhere, one link per city.
+  testing::ScratchDir dir("cityscapes");
+  const fs::path store = dir.path() / "store";
+  const fs::path root = dir.path() / "root";
+  write_cityscapes(store);
+  for (const char* kind : {"leftImg8bit", "gtFine"}) {
+    fs::create_directories(root / kind / "train");
+    for (const char* city : {"aachen", "bochum"}) {
+      fs::create_directory_symlink(store / kind / "train" / city, root / kind / "train" / city);
+    }
+  }
+  const Dataset dataset = open_cityscapes(root, "train");
+  ASSERT_EQ(dataset.size(), 2U);
+  EXPECT_EQ(dataset.files(0).id, "aachen_000000_000019");
+  EXPECT_EQ(dataset.files(1).id, "bochum_000000_000313");
+  EXPECT_EQ(dataset.load(1).label.at<uint8_t>(5, 0), 13);  // car, read through the link
+}
+
+TEST(LoaderCityscapes, ASymlinkLoopIsAnErrorNamingTheFolder) {
+  testing::ScratchDir dir("cityscapes");
+  write_cityscapes(dir.path());
+  const fs::path train = dir.path() / "leftImg8bit" / "train";
+  fs::create_directory_symlink(train, train / "aachen" / "loop");
+  const std::string message = error_message([&] { open_cityscapes(dir.path(), "train"); });
+  EXPECT_CONTAINS(message, "cannot list directory");
+  EXPECT_CONTAINS(message, train.string());
+}
+
 TEST(LoaderCityscapes, SplitsAreTheImageSubdirectoriesWithFineLabels) {
   testing::ScratchDir dir("cityscapes");
   write_cityscapes(dir.path(), "val");

@@ -73,7 +73,11 @@ FilesByKey files_by_key(const fs::path& dir, const std::string& suffix, Search s
   FilesByKey files;
   try {
     if (search == Search::kRecursive) {
-      collect_files(fs::recursive_directory_iterator(dir), dir, suffix, files);
+      // Datasets are often assembled from symlinked folders (one link per
+      // city); a link loop ends in an error naming the folder (ELOOP or a
+      // name too long), not in a hang.
+      collect_files(fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink), dir,
+                    suffix, files);
     } else {
       collect_files(fs::directory_iterator(dir), dir, suffix, files);
     }
