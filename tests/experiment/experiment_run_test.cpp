@@ -160,6 +160,19 @@ TEST(Experiment, ASubsetRunsOnlyItsUnitsAndTheResultsGrow) {
   run_experiment(config, request);
   EXPECT_EQ(CsvTable::load(outcome.out / "results.csv").rows().size(), 4u);
   EXPECT_EQ(CsvTable::load(outcome.out / "summary.csv").rows().size(), 2u);
+  // experiment.json: "plan" is this invocation's, "plans" every one asked of the directory.
+  const auto plan_of = [](const char* method) {
+    return nlohmann::json{{"methods", {method}}, {"budgets", {"4"}}, {"seeds", {0, 1}}};
+  };
+  auto record = nlohmann::json::parse(read_file(outcome.out / "experiment.json"));
+  EXPECT_EQ(record.at("plan"), plan_of("entropy"));
+  EXPECT_EQ(record.at("plans"), nlohmann::json::array({plan_of("random"), plan_of("entropy")}));
+  request.methods = std::vector<std::string>{"random"};
+  EXPECT_EQ(run_experiment(config, request).units_run, 0);
+  record = nlohmann::json::parse(read_file(outcome.out / "experiment.json"));
+  EXPECT_EQ(record.at("plan"), plan_of("random"));
+  EXPECT_EQ(record.at("plans").size(), 2u);  // asked before: not listed twice
+  request.methods = std::vector<std::string>{"entropy"};
   // The same 4 of D_V's 32 regions written as a share would run every unit
   // again under another name: refused, the results untouched.
   const std::string results = read_file(outcome.out / "results.csv");

@@ -343,7 +343,15 @@ ExperimentOutcome run_experiment(const RunConfig& config_in, const ExperimentReq
   const auto units = plan.units();
   nlohmann::json record = fs::exists(out / "experiment.json") ? read_json(out / "experiment.json") : nlohmann::json::object();
   record["config"] = config.file.string();
-  record["plan"] = {{"methods", plan.methods}, {"budgets", plan.budgets}, {"seeds", plan.seeds}};
+  // "plan", "units_done", "units_total" and "finished" describe this
+  // invocation; a subset run (--methods, --budgets, --seeds) would otherwise
+  // hide what the directory was asked for before, so every distinct plan is
+  // kept, in the order first asked.
+  const nlohmann::json plan_record = {{"methods", plan.methods}, {"budgets", plan.budgets}, {"seeds", plan.seeds}};
+  record["plan"] = plan_record;
+  auto& plans = record["plans"];
+  if (!plans.is_array()) plans = nlohmann::json::array();
+  if (std::find(plans.begin(), plans.end(), plan_record) == plans.end()) plans.push_back(plan_record);
   // Continuing on another device or thread count is allowed (a run moved to
   // a GPU machine) but said: the numbers of its units can differ slightly.
   // Every unit records its own environment.
