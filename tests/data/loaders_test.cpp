@@ -376,6 +376,23 @@ TEST(LoaderGtav, IgnoresThePaletteTransparencyChunk) {
   EXPECT_EQ(count_equal(sample.label.rowRange(4, 6), 255), 2 * 16);  // transparent black: ignored
 }
 
+TEST(LoaderGtav, GreyLabelWithAlphaReadsAsItsLabelIds) {
+  // Grey with an alpha channel (colour type 4): OpenCV gives BGRA, which the
+  // Cityscapes colour table would reject ((26, 26, 26) is no label colour).
+  testing::ScratchDir dir("gtav");
+  const fs::path root = dir.path();
+  write_png(root / "images" / "00001.png", fixture_image());
+  cv::Mat alpha(testing::kFixtureRows, testing::kFixtureCols, CV_8UC1, cv::Scalar(255));
+  alpha.rowRange(0, 2).setTo(0);  // transparent, yet labelled: the alpha says nothing of the class
+  testing::write_grey_alpha_png(root / "labels" / "00001.png", testing::two_band_label(26, 7, 4), alpha);
+  ASSERT_EQ(cv::imread((root / "labels" / "00001.png").string(), cv::IMREAD_UNCHANGED).channels(), 4);
+
+  const Sample sample = open_gtav(root, "all").load(0);
+  ASSERT_EQ(sample.label.type(), CV_8UC1);
+  EXPECT_EQ(count_equal(sample.label.rowRange(0, 4), 13), 4 * 16);  // car (label id 26)
+  EXPECT_EQ(count_equal(sample.label.rowRange(4, 8), 0), 4 * 16);    // road (label id 7)
+}
+
 TEST(LoaderGtav, ResizesPaletteLabelsLikeGreyOnes) {
   testing::ScratchDir dir("gtav");
   const fs::path root = dir.path();
@@ -573,6 +590,19 @@ TEST(LoaderFolder, LoadsListedIdsInOrderWithIdentityLabels) {
   const Sample sample = dataset.load(0);
   EXPECT_EQ(sample.id, "s002");
   expect_rgb_fixture_image(sample.image);
+  EXPECT_EQ(count_equal(sample.label, 2), 5 * 16);
+  EXPECT_EQ(count_equal(sample.label, 255), 3 * 16);
+}
+
+TEST(LoaderFolder, GreyLabelWithAlphaReadsAsItsGreyValues) {
+  testing::ScratchDir dir("folder");
+  write_folder(dir.path());
+  cv::Mat alpha(testing::kFixtureRows, testing::kFixtureCols, CV_8UC1, cv::Scalar(255));
+  alpha.rowRange(5, 8).setTo(0);  // the unknown rows transparent, as a drawing tool leaves them
+  testing::write_grey_alpha_png(dir.path() / "labels" / "s002.png", testing::two_band_label(2, 255, 5), alpha);
+  const Sample sample = open_folder(dir.path(), "train").load(0);
+  ASSERT_EQ(sample.id, "s002");
+  ASSERT_EQ(sample.label.type(), CV_8UC1);
   EXPECT_EQ(count_equal(sample.label, 2), 5 * 16);
   EXPECT_EQ(count_equal(sample.label, 255), 3 * 16);
 }

@@ -1,5 +1,8 @@
 #include "regal/data/dataset.h"
 
+#include <array>
+#include <fstream>
+#include <string_view>
 #include <system_error>
 #include <unordered_map>
 #include <unordered_set>
@@ -34,6 +37,20 @@ cv::Mat decode(const fs::path& file, int flags, const char* what) {
   REGAL_CHECK(!decoded.empty(), "cannot decode ", what, " file ", file,
               " (unreadable, truncated or not an image)");
   return decoded;
+}
+
+// Whether `file` is a PNG of colour type grey with alpha (4), read from its
+// IHDR chunk (always first: byte 25 of the file is the colour type). OpenCV
+// decodes such a file to BGRA.
+bool is_grey_alpha_png(const fs::path& file) {
+  std::array<char, 26> head{};
+  std::ifstream in(file, std::ios::binary);
+  if (!in.read(head.data(), head.size())) return false;
+  const std::string_view signature_and_chunk(head.data(), 16);  // signature, IHDR length, "IHDR"
+  const bool png = signature_and_chunk.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8) &&
+                   signature_and_chunk.substr(12, 4) == "IHDR";
+  const auto colour_type = static_cast<unsigned char>(head[25]);
+  return png && colour_type == 4;
 }
 
 std::string describe_size(const cv::Mat& mat) {
@@ -124,6 +141,12 @@ Sample Dataset::load(size_t index) const {
   }
   // UNCHANGED: label ids must reach the map as stored, never colour-converted.
   cv::Mat raw_label = decode(sample_files.label, cv::IMREAD_UNCHANGED, "label");
+  // A grey label saved with an alpha channel (as some drawing tools write
+  // them) comes back as BGRA with B = G = R: its grey values are the ids,
+  // whatever the alpha, and no colour table applies.
+  if (raw_label.channels() == 4 && is_grey_alpha_png(sample_files.label)) {
+    cv::extractChannel(raw_label, raw_label, 0);
+  }
   // imread expands palette-indexed PNGs to BGR; the colour table gives the ids
   // back. Without one, the label map rejects the colour label naming the file.
   // A palette with a transparency chunk comes back as BGRA: the alpha says
