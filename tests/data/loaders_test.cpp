@@ -641,6 +641,18 @@ TEST(LoaderFolder, SizeMismatchNamesBothFiles) {
   const std::string message = error_message([&] { open_folder(dir.path(), "val").load(0); });
   EXPECT_CONTAINS(message, (dir.path() / "labels" / "s003.png").string());
   EXPECT_CONTAINS(message, (dir.path() / "images" / "s003.png").string());
+  EXPECT_EQ(message.find("EXIF"), std::string::npos) << message;  // not a turned label
+}
+
+TEST(LoaderFolder, ALabelTurnedBy90DegreesPointsAtTheExifOrientation) {
+  testing::ScratchDir dir("folder");
+  write_folder(dir.path());
+  // The image is 16 wide and 8 high; this label 8 wide and 16 high.
+  write_png(dir.path() / "labels" / "s003.png", filled_label(1, testing::kFixtureCols, testing::kFixtureRows));
+  const std::string message = error_message([&] { open_folder(dir.path(), "val").load(0); });
+  EXPECT_CONTAINS(message, (dir.path() / "labels" / "s003.png").string());
+  EXPECT_CONTAINS(message, "turned by 90 degrees");
+  EXPECT_CONTAINS(message, "EXIF orientation");
 }
 
 TEST(LoaderFolder, UnreadableImageNamesTheFile) {

@@ -160,9 +160,15 @@ Sample Dataset::load(size_t index) const {
   cv::Mat label = label_map_.apply(raw_label, sample_files.label);
 
   if (label.size() != image.size()) {
+    // A phone photo is often stored sideways with an EXIF orientation; imread
+    // turns it upright, a tool that ignores the tag draws on the stored frame.
+    const bool turned = label.rows == image.cols && label.cols == image.rows;
     REGAL_CHECK(on_size_mismatch_ == LabelSizeMismatch::kResizeNearest, "label ",
                 sample_files.label, " is ", describe_size(label), " but image ", sample_files.image,
-                " is ", describe_size(image));
+                " is ", describe_size(image),
+                turned ? " (turned by 90 degrees: an image with an EXIF orientation is read upright, as viewers and "
+                         "regal's overlays show it; draw its label on the upright image)"
+                       : "");
     // Nearest neighbour: a resized label must only hold ids that were there.
     cv::Mat resized;
     cv::resize(label, resized, image.size(), 0.0, 0.0, cv::INTER_NEAREST);
