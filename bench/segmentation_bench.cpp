@@ -5,7 +5,8 @@
 // Also the train-side score of an active-learning unit (the net on the
 // labelled pixels of the pool) forwarded one image at a time against in
 // batches of 10 (the scenes configs' eval_batch_size). And BALD's MC-dropout
-// passes, a whole forward each against the features shared by all passes.
+// passes, a whole forward each against the features shared by all passes,
+// and the class counts of a split on disk, whole samples against labels alone.
 // Run with `make bench`; prints Google Benchmark's table, then a markdown
 // summary for the README.
 #include <benchmark/benchmark.h>
@@ -181,11 +182,30 @@ void BM_BaldPasses(benchmark::State& state) {
   state.SetLabel(shared_features ? "features once" : "forward per pass");
 }
 
+// The class counts behind the class weights, over a split kept on disk (as
+// Cityscapes is, cache_images: false). Arg 0: every sample decoded whole
+// (image and label, as before); 1: labels alone (SampleStore::label).
+void BM_ClassCounts(benchmark::State& state) {
+  const regal::data::SampleStore store(regal::data::open_dataset({"folder", bench_dataset_root(), "train"}), false);
+  const bool labels_alone = state.range(0) == 1;
+  for (auto _ : state) {
+    auto counts = torch::zeros({kClasses}, torch::kInt64);  // [C]
+    for (size_t i = 0; i < store.size(); ++i) {
+      const auto label = labels_alone ? store.label(i) : store.get(i).label;  // [H, W]
+      counts += torch::bincount(label.masked_select(label != 255), {}, kClasses);
+    }
+    benchmark::DoNotOptimize(counts);
+  }
+  state.SetItemsProcessed(state.iterations() * kImagesOnDisk);
+  state.SetLabel(labels_alone ? "labels alone" : "whole samples");
+}
+
 BENCHMARK(BM_Inference)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_TrainStepBare)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_TrainStepFull)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_LabelledPixelsMiou)->Arg(1)->Arg(10)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_BaldPasses)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_ClassCounts)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 // Console output as usual, and the per-iteration times kept for the summary.
 class RecordingReporter : public benchmark::ConsoleReporter {
@@ -232,6 +252,11 @@ int main(int argc, char** argv) {
   fmt::print("\nBALD, 8 MC passes over 10 images (resnet18, 64 channels): {:.2f} s with a forward per pass, "
              "{:.2f} s with the features once ({:.2f}x)\n",
              per_pass, shared, per_pass / shared);
+  const double whole = reporter.seconds("BM_ClassCounts/0/min_time:2.000");
+  const double labels = reporter.seconds("BM_ClassCounts/1/min_time:2.000");
+  fmt::print("\nclass counts of {} images of {}x{} on disk: {:.3f} s decoding whole samples, {:.3f} s the labels "
+             "alone ({:.2f}x)\n",
+             kImagesOnDisk, kWidth, kHeight, whole, labels, whole / labels);
   fmt::print("\n({} LibTorch threads)\n", torch::get_num_threads());
   benchmark::Shutdown();
   return 0;

@@ -309,6 +309,16 @@ TEST(LoaderGtav, LoadsAllFilesAndResizesMismatchedLabels) {
   EXPECT_EQ(dataset.resized_label_count(), 1);
 }
 
+TEST(LoaderGtav, LoadLabelResizesToTheImageLikeLoad) {
+  // GTAV labels may be resized to their image: the label needs the image.
+  testing::ScratchDir dir("gtav");
+  write_gtav(dir.path());
+  const Dataset dataset = open_dataset({"gtav", dir.path(), "all"});
+  const cv::Mat label = dataset.load_label(0);  // a 4x8 file, 8x16 image
+  ASSERT_EQ(label.size(), dataset.load(0).image.size());
+  EXPECT_EQ(cv::countNonZero(label != dataset.load(0).label), 0);
+}
+
 // The palette GTA5 label files carry: index = Cityscapes label id, colour =
 // its label colour (only the ids the fixtures use; the rest black), plus an
 // index 40 whose colour no Cityscapes label has.
@@ -661,6 +671,25 @@ TEST(LoaderFolder, UnreadableImageNamesTheFile) {
   testing::write_garbage(dir.path() / "images" / "s003.png");
   EXPECT_CONTAINS(error_message([&] { open_folder(dir.path(), "val").load(0); }),
                   (dir.path() / "images" / "s003.png").string());
+}
+
+TEST(LoaderFolder, LoadLabelGivesLoadsLabelWithoutDecodingTheImage) {
+  testing::ScratchDir dir("folder");
+  write_folder(dir.path());
+  const Dataset dataset = open_folder(dir.path(), "train");
+  for (size_t i = 0; i < dataset.size(); ++i) {
+    const cv::Mat label = dataset.load_label(i);
+    ASSERT_EQ(label.type(), CV_8UC1);
+    EXPECT_EQ(cv::countNonZero(label != dataset.load(i).label), 0) << i;
+  }
+  // The image is not read: a broken one fails load() only.
+  testing::write_garbage(dir.path() / "images" / "s002.png");
+  EXPECT_EQ(count_equal(dataset.load_label(0), 2), 5 * 16);
+  EXPECT_CONTAINS(error_message([&] { dataset.load(0); }), (dir.path() / "images" / "s002.png").string());
+  // A broken label still names its file.
+  testing::write_garbage(dir.path() / "labels" / "s001.png");
+  EXPECT_CONTAINS(error_message([&] { dataset.load_label(1); }), (dir.path() / "labels" / "s001.png").string());
+  EXPECT_CONTAINS(error_message([&] { dataset.load_label(2); }), "out of range");
 }
 
 TEST(LoaderFolder, EmptyAndUnknownSplitsAreNamed) {

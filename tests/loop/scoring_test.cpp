@@ -76,5 +76,25 @@ TEST_F(LabelledPixelsMiou, KeepsTheTrainingModeAndRejectsAPoolOfAnotherSplit) {
   EXPECT_THROW(labelled_pixels_miou(net_, *store_, other, torch::kCPU, 2), Error);
 }
 
+TEST(ClassCounts, CountEveryLabelledPixelOfEveryStoreCachedOrNot) {
+  testing::ScratchDir dir("class-counts");
+  testing::write_band_dataset(dir.path(), "a", 3, 16, 32, kClasses, 7);
+  testing::write_band_dataset(dir.path(), "b", 2, 16, 32, kClasses, 8);
+  auto expected = torch::zeros({kClasses}, torch::kInt64);  // [C], by hand
+  for (const char* split : {"a", "b"}) {
+    const auto dataset = data::open_dataset({"folder", dir.path(), split});
+    for (size_t i = 0; i < dataset.size(); ++i) {
+      const auto label = data::SampleStore(dataset, false).get(i).label;  // [H, W]
+      expected += torch::bincount(label.masked_select(label != 255), {}, kClasses);
+    }
+  }
+  ASSERT_GT(expected.min().item<int64_t>(), 0);
+  for (const bool cache : {false, true}) {
+    const data::SampleStore a(data::open_dataset({"folder", dir.path(), "a"}), cache);
+    const data::SampleStore b(data::open_dataset({"folder", dir.path(), "b"}), cache);
+    EXPECT_TRUE(torch::equal(class_counts_of({&a, &b}, kClasses), expected)) << "cache " << cache;
+  }
+}
+
 }  // namespace
 }  // namespace regal::loop

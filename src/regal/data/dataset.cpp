@@ -127,10 +127,14 @@ Dataset::Dataset(DatasetInfo info, std::string split, std::vector<SampleFiles> f
               info_.class_names.size(), " classes but ", info_.palette.size(), " palette colours");
 }
 
-Sample Dataset::load(size_t index) const {
+const SampleFiles& Dataset::checked_files(size_t index) const {
   REGAL_CHECK(index < files_.size(), "sample index ", index, " out of range: split '", split_,
               "' has ", files_.size(), " samples");
-  const SampleFiles& sample_files = files_[index];
+  return files_[index];
+}
+
+Sample Dataset::load(size_t index) const {
+  const SampleFiles& sample_files = checked_files(index);
 
   cv::Mat image;
   cv::cvtColor(decode(sample_files.image, cv::IMREAD_COLOR, "image"), image, cv::COLOR_BGR2RGB);
@@ -139,25 +143,7 @@ Sample Dataset::load(size_t index) const {
   if (sample_files.label.empty()) {
     return {sample_files.id, image, cv::Mat(image.rows, image.cols, CV_8UC1, cv::Scalar(info_.ignore_index))};
   }
-  // UNCHANGED: label ids must reach the map as stored, never colour-converted.
-  cv::Mat raw_label = decode(sample_files.label, cv::IMREAD_UNCHANGED, "label");
-  // A grey label saved with an alpha channel (as some drawing tools write
-  // them) comes back as BGRA with B = G = R: its grey values are the ids,
-  // whatever the alpha, and no colour table applies.
-  if (raw_label.channels() == 4 && is_grey_alpha_png(sample_files.label)) {
-    cv::extractChannel(raw_label, raw_label, 0);
-  }
-  // imread expands palette-indexed PNGs to BGR; the colour table gives the ids
-  // back. Without one, the label map rejects the colour label naming the file.
-  // A palette with a transparency chunk comes back as BGRA: the alpha says
-  // nothing about the class, so it is dropped.
-  if (label_colours_ && raw_label.channels() == 4) {
-    cv::cvtColor(raw_label, raw_label, cv::COLOR_BGRA2BGR);
-  }
-  if (label_colours_ && raw_label.channels() == 3) {
-    raw_label = label_colours_->decode(raw_label, sample_files.label);
-  }
-  cv::Mat label = label_map_.apply(raw_label, sample_files.label);
+  cv::Mat label = decode_label(sample_files);
 
   if (label.size() != image.size()) {
     // A phone photo is often stored sideways with an EXIF orientation; imread
@@ -176,6 +162,36 @@ Sample Dataset::load(size_t index) const {
     resized_labels_->fetch_add(1);
   }
   return {sample_files.id, image, label};
+}
+
+cv::Mat Dataset::load_label(size_t index) const {
+  const SampleFiles& sample_files = checked_files(index);
+  if (sample_files.label.empty() || on_size_mismatch_ == LabelSizeMismatch::kResizeNearest) {
+    return load(index).label;
+  }
+  return decode_label(sample_files);
+}
+
+cv::Mat Dataset::decode_label(const SampleFiles& files) const {
+  // UNCHANGED: label ids must reach the map as stored, never colour-converted.
+  cv::Mat raw_label = decode(files.label, cv::IMREAD_UNCHANGED, "label");
+  // A grey label saved with an alpha channel (as some drawing tools write
+  // them) comes back as BGRA with B = G = R: its grey values are the ids,
+  // whatever the alpha, and no colour table applies.
+  if (raw_label.channels() == 4 && is_grey_alpha_png(files.label)) {
+    cv::extractChannel(raw_label, raw_label, 0);
+  }
+  // imread expands palette-indexed PNGs to BGR; the colour table gives the ids
+  // back. Without one, the label map rejects the colour label naming the file.
+  // A palette with a transparency chunk comes back as BGRA: the alpha says
+  // nothing about the class, so it is dropped.
+  if (label_colours_ && raw_label.channels() == 4) {
+    cv::cvtColor(raw_label, raw_label, cv::COLOR_BGRA2BGR);
+  }
+  if (label_colours_ && raw_label.channels() == 3) {
+    raw_label = label_colours_->decode(raw_label, files.label);
+  }
+  return label_map_.apply(raw_label, files.label);
 }
 
 Dataset Dataset::with_files(std::vector<SampleFiles> files) const {

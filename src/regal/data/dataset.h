@@ -71,6 +71,12 @@ class Dataset {
   // table (or the dataset has none).
   Sample load(size_t index) const;
 
+  // The train-id label of sample `index`, as load() gives it, decoding the
+  // image only where the label depends on it (no label file, or labels
+  // resized to their image); for statistics over labels alone. A size that
+  // differs from the image is not checked here (load() does).
+  cv::Mat load_label(size_t index) const;
+
   // Labels resized so far (LabelSizeMismatch::kResizeNearest only).
   int resized_label_count() const { return resized_labels_->load(); }
 
@@ -85,6 +91,11 @@ class Dataset {
   LabelMap label_map_;
   LabelSizeMismatch on_size_mismatch_;
   std::optional<LabelColours> label_colours_;
+
+  // files_[index]; throws regal::Error naming the split when out of range.
+  const SampleFiles& checked_files(size_t index) const;
+  // The label file of `files` decoded to train ids, at the file's size.
+  cv::Mat decode_label(const SampleFiles& files) const;
   std::shared_ptr<std::atomic<int>> resized_labels_;
 };
 

@@ -19,6 +19,15 @@ TensorSample SampleStore::get(size_t index) const {
   return tensors;
 }
 
+at::Tensor SampleStore::label(size_t index) const {
+  // A cached split is decoded whole once anyway: filling the cache here
+  // decodes nothing twice.
+  if (cache_) {
+    return get(index).label;
+  }
+  return label_to_tensor(dataset_.load_label(index));
+}
+
 void SampleStore::preload() {
   if (!cache_) return;
   for (size_t i = 0; i < size(); ++i) {

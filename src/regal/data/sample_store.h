@@ -24,6 +24,10 @@ class SampleStore {
   size_t size() const { return dataset_.size(); }
   // throws regal::Error (from Dataset::load) naming a bad file.
   TensorSample get(size_t index) const;
+  // get(index).label; without a cache, the image is not decoded where the
+  // dataset can do without it (Dataset::load_label), and a label whose size
+  // differs from its image's is not caught here.
+  at::Tensor label(size_t index) const;  // [H, W] int64
   // Decodes every sample now (so errors and decode time come up front).
   void preload();
 

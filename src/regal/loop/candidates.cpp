@@ -130,7 +130,7 @@ at::Tensor region_fractions(const data::SampleStore& store, const std::vector<al
   std::vector<at::Tensor> crops;
   crops.reserve(regions.size());
   for (const auto& r : regions) {
-    const auto label = store.get(static_cast<size_t>(r.image)).label;  // [H, W]
+    const auto label = store.label(static_cast<size_t>(r.image));  // [H, W]
     crops.push_back(label.slice(0, r.y, r.y + region.height).slice(1, r.x, r.x + region.width));  // [rh, rw]
   }
   const auto stacked = crops.empty() ? torch::zeros({0, region.height, region.width}, torch::kInt64)

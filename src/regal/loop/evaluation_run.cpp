@@ -46,7 +46,7 @@ at::Tensor pool_class_counts(const data::SampleStore& store, const RegionPool& p
   for (int64_t image = 0; image < pool.num_images(); ++image) {
     if (labelled_only && pool.unlabelled_count(image) == pool.grid().regions_per_image()) continue;
     const auto mask = labelled_only ? pool.pixel_mask(image) : grid_mask;  // [H, W]
-    auto values = store.get(static_cast<size_t>(image)).label.masked_select(mask);  // [P]
+    auto values = store.label(static_cast<size_t>(image)).masked_select(mask);  // [P]
     values = torch::where(values == 255, torch::full_like(values, num_classes), values);  // IGNORE -> bin C
     counts += torch::bincount(values, {}, num_classes + 1);
   }
