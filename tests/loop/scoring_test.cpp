@@ -82,9 +82,9 @@ TEST(ClassCounts, CountEveryLabelledPixelOfEveryStoreCachedOrNot) {
   testing::write_band_dataset(dir.path(), "b", 2, 16, 32, kClasses, 8);
   auto expected = torch::zeros({kClasses}, torch::kInt64);  // [C], by hand
   for (const char* split : {"a", "b"}) {
-    const auto dataset = data::open_dataset({"folder", dir.path(), split});
-    for (size_t i = 0; i < dataset.size(); ++i) {
-      const auto label = data::SampleStore(dataset, false).get(i).label;  // [H, W]
+    const data::SampleStore store(data::open_dataset({"folder", dir.path(), split}), false);
+    for (size_t i = 0; i < store.size(); ++i) {
+      const auto label = store.get(i).label;  // [H, W]
       expected += torch::bincount(label.masked_select(label != 255), {}, kClasses);
     }
   }

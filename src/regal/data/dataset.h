@@ -85,17 +85,17 @@ class Dataset {
   Dataset with_files(std::vector<SampleFiles> files) const;
 
  private:
+  // files_[index]; throws regal::Error naming the split when out of range.
+  const SampleFiles& checked_files(size_t index) const;
+  // The label file of `files` decoded to train ids, at the file's size.
+  cv::Mat decode_label(const SampleFiles& files) const;
+
   DatasetInfo info_;
   std::string split_;
   std::vector<SampleFiles> files_;
   LabelMap label_map_;
   LabelSizeMismatch on_size_mismatch_;
   std::optional<LabelColours> label_colours_;
-
-  // files_[index]; throws regal::Error naming the split when out of range.
-  const SampleFiles& checked_files(size_t index) const;
-  // The label file of `files` decoded to train ids, at the file's size.
-  cv::Mat decode_label(const SampleFiles& files) const;
   std::shared_ptr<std::atomic<int>> resized_labels_;
 };
 
